@@ -1,0 +1,168 @@
+"""Tests for gradient_check.py: the checker must pass right gradients and fail wrong ones."""
+
+import numpy as np
+import pytest
+
+import gradient_check as gc
+from classifiers.softmax import softmax_loss_naive
+
+
+def softmax_case(reg=0.5, seed=0):
+    rng = np.random.default_rng(seed)
+    W = 0.1 * rng.standard_normal((6, 4))
+    X = rng.standard_normal((10, 6))
+    y = rng.integers(0, 4, size=10)
+    loss = lambda w: softmax_loss_naive(w, X, y, reg)[0]  # noqa: E731
+    _, dW = softmax_loss_naive(W, X, y, reg)
+    return loss, W, dW
+
+
+# --- rel_error ----------------------------------------------------------------
+
+
+def test_rel_error_of_two_zeros_is_zero_not_nan():
+    assert gc.rel_error(np.zeros(3), np.zeros(3)) == 0.0
+
+
+def test_rel_error_is_the_worst_entry():
+    a = np.array([1.0, 2.0, 3.0])
+    b = np.array([1.0, 2.0, 3.3])
+    assert gc.rel_error(a, b) == pytest.approx(0.3 / 6.3)
+    assert gc.rel_error(a, b) == gc.rel_error(b, a)
+
+
+def test_rel_error_rejects_different_shapes():
+    with pytest.raises(ValueError, match="shape"):
+        gc.rel_error(np.zeros(3), np.zeros(4))
+
+
+# --- numerical gradients ------------------------------------------------------
+
+
+def test_eval_numerical_gradient_of_a_cubic():
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    grad = gc.eval_numerical_gradient(lambda v: np.sum(v**3), x)
+    np.testing.assert_allclose(grad, 3 * x**2, rtol=1e-8)
+
+
+def test_eval_numerical_gradient_array_applies_the_chain_rule():
+    x = np.array([1.0, -2.0, 4.0])
+    df = np.array([0.5, 2.0, -1.0])
+    grad = gc.eval_numerical_gradient_array(lambda v: v**2, x, df)
+    np.testing.assert_allclose(grad, 2 * x * df, rtol=1e-8)
+
+
+# --- restoring x --------------------------------------------------------------
+
+
+class Boom(Exception):
+    pass
+
+
+def exploding(after_calls):
+    calls = {"n": 0}
+
+    def f(v):
+        calls["n"] += 1
+        if calls["n"] > after_calls:
+            raise Boom
+        return float(np.sum(v**2))
+
+    return f
+
+
+CHECKERS = {
+    "eval_numerical_gradient": lambda f, x: gc.eval_numerical_gradient(f, x),
+    "eval_numerical_gradient_array": lambda f, x: gc.eval_numerical_gradient_array(f, x, np.ones(())),
+    "grad_check_sparse": lambda f, x: gc.grad_check_sparse(f, x, np.zeros_like(x), num_checks=5, seed=0),
+    "check_gradient": lambda f, x: gc.check_gradient(f, x, np.zeros_like(x)),
+}
+
+
+@pytest.mark.parametrize("name", list(CHECKERS))
+@pytest.mark.parametrize("after_calls", [0, 1, 3])
+def test_x_is_restored_exactly_even_when_f_raises(name, after_calls):
+    x = np.random.default_rng(0).standard_normal((3, 2))
+    before = x.copy()
+    with pytest.raises(Boom):
+        CHECKERS[name](exploding(after_calls), x)
+    assert np.array_equal(x, before), f"{name} left x perturbed after f raised"
+
+
+@pytest.mark.parametrize("name", list(CHECKERS))
+def test_x_is_restored_bit_for_bit(name):
+    x = np.random.default_rng(1).standard_normal((3, 2)) * 1e3 + 0.1
+    before = x.copy()
+    CHECKERS[name](lambda v: float(np.sum(np.sin(v))), x)
+    assert x.tobytes() == before.tobytes(), f"{name} changed x (x + h - h is not always x: store and restore)"
+
+
+# --- the verdict ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reg", [0.0, 0.5])
+def test_check_gradient_passes_the_correct_softmax_gradient(reg):
+    f, W, dW = softmax_case(reg)
+    result = gc.check_gradient(f, W, dW)
+    assert result.passed and result, str(result)
+    assert result.max_rel_error < gc.REL_ERROR_GOOD
+    assert result.num_checked == W.size
+
+
+def test_check_gradient_fails_a_gradient_without_regularization():
+    f, W, dW = softmax_case(reg=0.5)
+    result = gc.check_gradient(f, W, dW - 2 * 0.5 * W)
+    assert not result.passed, str(result)
+    assert result.max_rel_error > gc.REL_ERROR_BAD
+
+
+def test_check_gradient_fails_a_gradient_with_the_wrong_sign():
+    f, W, dW = softmax_case()
+    result = gc.check_gradient(f, W, -dW)
+    assert not result.passed and result.max_rel_error == pytest.approx(1.0), str(result)
+
+
+def test_check_gradient_fails_a_gradient_wrong_in_one_entry_and_names_it():
+    f, W, dW = softmax_case()
+    wrong = dW.copy()
+    wrong[4, 2] += 1e-3
+    result = gc.check_gradient(f, W, wrong)
+    assert not result.passed, str(result)
+    assert result.index == (4, 2)
+    assert result.analytic == pytest.approx(wrong[4, 2])
+    assert result.numerical == pytest.approx(dW[4, 2], rel=1e-6)
+    text = str(result)
+    assert "FAILED" in text and "(4, 2)" in text
+
+
+def test_check_gradient_with_random_entries_is_repeatable():
+    f, W, dW = softmax_case()
+    a = gc.check_gradient(f, W, dW, num_checks=7, seed=3)
+    b = gc.check_gradient(f, W, dW, num_checks=7, seed=3)
+    assert a.num_checked == 7 and a.indices == b.indices
+
+
+def test_check_gradient_rejects_a_gradient_of_the_wrong_shape():
+    f, W, dW = softmax_case()
+    with pytest.raises(ValueError, match="shape"):
+        gc.check_gradient(f, W, dW.T)
+
+
+def test_check_gradient_renders_as_a_table_in_jupyter():
+    f, W, dW = softmax_case()
+    html = gc.check_gradient(f, W, dW)._repr_html_()
+    assert html.startswith("<table") and "PASSED" in html and "max relative error" in html
+
+
+def test_check_gradient_warns_about_float32():
+    f, W, dW = softmax_case()
+    with pytest.warns(UserWarning, match="float64"):
+        gc.check_gradient(f, W.astype(np.float32), dW.astype(np.float32), num_checks=2, seed=0)
+
+
+def test_grad_check_sparse_prints_one_line_per_entry_and_returns_errors(capsys):
+    f, W, dW = softmax_case()
+    errors = gc.grad_check_sparse(f, W, dW, num_checks=5, seed=0)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 5 and all(line.startswith("numerical:") for line in lines)
+    assert errors.shape == (5,) and np.all(errors < gc.REL_ERROR_GOOD)
