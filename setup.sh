@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Set up the softmax kit: a virtual environment with the requirements, a
+# Jupyter kernel for it, and the CIFAR-10 data.
+#
+#   ./setup.sh            everything (downloads CIFAR-10, ~170 MB, once)
+#   ./setup.sh --no-data  skip the download (CI, offline machines)
+#
+# Safe to re-run: each step notices what is already done. Set PYTHON to pick
+# the interpreter (default: python3).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+KIT_DIR=$(pwd)
+VENV="$KIT_DIR/.venv"
+KERNEL_NAME="softmax-kit"
+PYTHON=${PYTHON:-python3}
+FETCH_DATA=1
+
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+for arg in "$@"; do
+    case "$arg" in
+        --no-data) FETCH_DATA=0 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "setup.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() { printf '\nsetup.sh: %s\n' "$*" >&2; exit 1; }
+
+step "Checking Python (3.10 or newer)"
+command -v "$PYTHON" >/dev/null 2>&1 \
+    || fail "'$PYTHON' not found. Install Python 3.10+ or run: PYTHON=/path/to/python3 ./setup.sh"
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+    || fail "$("$PYTHON" --version 2>&1) is too old: the kit needs Python 3.10 or newer."
+echo "using $("$PYTHON" --version 2>&1) at $(command -v "$PYTHON")"
+
+step "Creating the virtual environment in .venv"
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+    echo ".venv already exists: reusing it"
+else
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV" \
+        || fail "could not create .venv (on Debian/Ubuntu: sudo apt install python3-venv)."
+fi
+
+step "Installing the requirements (numpy, matplotlib, jupyter, pytest, ...)"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt \
+    || fail "pip could not install requirements.txt (see the error above); re-run ./setup.sh once fixed."
+
+step "Registering the Jupyter kernel '$KERNEL_NAME'"
+"$VENV/bin/python" -m ipykernel install --user --name "$KERNEL_NAME" \
+    --display-name "Python (softmax kit)" >/dev/null \
+    || fail "could not register the Jupyter kernel."
+echo "kernel '$KERNEL_NAME' points at $VENV/bin/python"
+
+if [ "$FETCH_DATA" = 1 ]; then
+    step "Fetching CIFAR-10 into data/cifar-10-batches-py"
+    "$VENV/bin/python" data/get_cifar10.py \
+        || fail "the CIFAR-10 download did not complete (see above). Re-run ./setup.sh to resume it, or ./setup.sh --no-data to skip it."
+else
+    step "Skipping the CIFAR-10 download (--no-data)"
+fi
+
+step "Done"
+echo "Open the assignment:  .venv/bin/jupyter notebook assignment.ipynb"
+echo "Run the tests:        .venv/bin/python -m pytest"
