@@ -1,0 +1,152 @@
+"""Solution markers: find them, check them, and strip what lies between them.
+
+A solution region is the lines from a `### BEGIN SOLUTION` line to the next
+`### END SOLUTION` line (nbgrader's spelling), both included. Stripping puts
+in its place, at the indentation of the BEGIN line:
+
+- in Python files and notebook code cells:
+
+      # YOUR CODE HERE
+      raise NotImplementedError()
+
+- in notebook markdown cells: `YOUR ANSWER HERE`.
+
+A marker that is unterminated, nested, unmatched or misspelled (any comment
+line that looks like one, e.g. `## BEGIN SOLUTION`) is a `MarkerError`
+naming the file and line: a typo must never leak a solution into the kit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+ANSWER_STUB = "YOUR ANSWER HERE"
+
+# Any comment line that mentions BEGIN/END SOLUTION: it must be a real marker.
+LOOKS_LIKE_MARKER = re.compile(r"^\s*#+\s*(BEGIN|END)[\s_]*SOLUTION\b", re.IGNORECASE)
+
+
+class MarkerError(ValueError):
+    """One or more malformed markers; `problems` holds "file:line: what" strings."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Region:
+    """Lines begin..end (0-based, inclusive) form one solution region."""
+
+    begin: int
+    end: int
+    indent: str
+
+
+def find_regions(lines: list[str], where: str) -> list[Region]:
+    """Return the solution regions of `lines`, or raise MarkerError.
+
+    `where` names the place in error messages, with a `{line}` field for the
+    1-based line number: "classifiers/softmax.py:{line}".
+    """
+    problems: list[str] = []
+    regions: list[Region] = []
+    open_at: int | None = None
+    for number, line in enumerate(lines):
+        if not LOOKS_LIKE_MARKER.match(line):
+            continue
+        text = line.strip()
+        at = where.format(line=number + 1)
+        if text not in (BEGIN, END):
+            problems.append(f"{at}: malformed marker {text!r}: write exactly {BEGIN!r} or {END!r}")
+        elif text == BEGIN and open_at is not None:
+            problems.append(
+                f"{at}: nested {BEGIN!r}: the region opened on line "
+                f"{open_at + 1} has no {END!r} yet"
+            )
+        elif text == BEGIN:
+            open_at = number
+        elif open_at is None:
+            problems.append(f"{at}: unmatched {END!r}: no {BEGIN!r} before it")
+        else:
+            indent = lines[open_at][: len(lines[open_at]) - len(lines[open_at].lstrip())]
+            regions.append(Region(open_at, number, indent))
+            open_at = None
+    if open_at is not None:
+        problems.append(f"{where.format(line=open_at + 1)}: unterminated {BEGIN!r}: no {END!r} after it")
+    if problems:
+        raise MarkerError(problems)
+    return regions
+
+
+def strip_lines(lines: list[str], regions: list[Region], stub: tuple[str, ...]) -> list[str]:
+    """Replace each region of `lines` (with line endings) by the stub lines."""
+    out: list[str] = []
+    start = 0
+    for region in regions:
+        out.extend(lines[start : region.begin])
+        out.extend(f"{region.indent}{stub_line}\n" for stub_line in stub)
+        start = region.end + 1
+    out.extend(lines[start:])
+    return out
+
+
+def strip_python(text: str, where: str) -> str:
+    """The student version of a Python source file."""
+    lines = text.splitlines(keepends=True)
+    return "".join(strip_lines(lines, find_regions(lines, where + ":{line}"), CODE_STUB))
+
+
+def check_python(text: str, where: str) -> None:
+    """Raise MarkerError if the markers of a Python file are malformed."""
+    find_regions(text.splitlines(keepends=True), where + ":{line}")
+
+
+def _cell_lines(cell: dict) -> list[str]:
+    source = cell.get("source", "")
+    text = "".join(source) if isinstance(source, list) else str(source)
+    return text.splitlines(keepends=True)
+
+
+def _as_source(lines: list[str]) -> list[str]:
+    # nbformat's on-disk style: one string per line, the last without "\n".
+    text = "".join(lines).rstrip("\n")
+    return text.splitlines(keepends=True) if text else []
+
+
+def transform_notebook(text: str, where: str, strip: bool) -> str:
+    """Check a notebook's markers; strip them if `strip`; always clear outputs.
+
+    Code cells lose their outputs and execution counts either way, so the
+    kit opens clean. Raises MarkerError naming the file, the cell and the line.
+    """
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise MarkerError([f"{where}:{err.lineno}: not a valid notebook (JSON error: {err.msg})"]) from err
+    problems: list[str] = []
+    for index, cell in enumerate(notebook.get("cells", [])):
+        lines = _cell_lines(cell)
+        try:
+            regions = find_regions(lines, f"{where}, cell {index + 1}, line {{line}}")
+        except MarkerError as err:
+            problems.extend(err.problems)
+            continue
+        if strip and regions:
+            stub = (ANSWER_STUB,) if cell.get("cell_type") == "markdown" else CODE_STUB
+            if cell.get("cell_type") == "markdown":
+                regions = [Region(r.begin, r.end, "") for r in regions]
+            cell["source"] = _as_source(strip_lines(lines, regions, stub))
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+        cell.get("metadata", {}).pop("execution", None)  # run timings
+    if problems:
+        raise MarkerError(problems)
+    notebook.get("metadata", {}).pop("widgets", None)  # widget state of old outputs
+    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"

@@ -1,0 +1,117 @@
+"""Shared pytest set-up for the kit's tests.
+
+- A part you have not written yet (the `raise NotImplementedError()` left in
+  its place) fails with one short line naming it, instead of a traceback:
+  "softmax_loss_naive is not implemented yet (classifiers/softmax.py:60)".
+  The same holds when the notebook, run by tests/test_notebook.py, reaches
+  such a part.
+- Hypothesis profiles: the default one, and "grading" (fixed examples, no
+  example database) selected with HYPOTHESIS_PROFILE=grading, which the
+  grader uses so a score never depends on the random examples of one run.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import re
+import traceback
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+STUB_LINE = "raise NotImplementedError()"
+
+settings.register_profile("grading", derandomize=True, database=None, deadline=None, print_blob=False)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+
+# IPython's traceback lines: "File /kit/classifiers/softmax.py:60, in softmax_loss_naive(W, X, y, reg)".
+NOTEBOOK_FRAME = re.compile(r"File (?P<file>[^\s,]+?):(?P<line>\d+), in (?P<name>[\w.<>]+)")
+NOTEBOOK_CELL_FRAME = re.compile(r"Cell In\s*\[(?P<cell>[^\]]*)\], line (?P<line>\d+)")
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _kit_path(filename: str) -> str:
+    try:
+        return Path(filename).resolve().relative_to(KIT_ROOT).as_posix()
+    except ValueError:
+        return filename
+
+
+def describe_stub(error: BaseException) -> str | None:
+    """The one-line message for a stub's NotImplementedError, else None.
+
+    Only an error raised by the stub line itself counts: a NotImplementedError
+    with its own message (e.g. LinearClassifier.loss) keeps its traceback.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return None
+    last = frames[-1]
+    if linecache.getline(last.filename, last.lineno).strip() != STUB_LINE:
+        return None
+    name = _qualified_name(error) or last.name
+    return f"{name} is not implemented yet ({_kit_path(last.filename)}:{last.lineno})"
+
+
+def _qualified_name(error: BaseException) -> str | None:
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code if tb is not None else None
+    return getattr(code, "co_qualname", None)  # Python 3.11+: "LinearClassifier.train"
+
+
+def describe_notebook_stub(error: BaseException) -> str | None:
+    """The message for a notebook cell that stopped on NotImplementedError, else None."""
+    if type(error).__name__ != "CellExecutionError":
+        return None
+    text = ANSI_ESCAPE.sub("", str(error))
+    if "NotImplementedError" not in text:
+        return None
+    tail = text[text.rfind("Traceback") :] if "Traceback" in text else text
+    frames = list(NOTEBOOK_FRAME.finditer(tail))
+    if frames:
+        last = frames[-1]
+        where = f"{_kit_path(last['file'])}:{last['line']}"
+        return f"assignment.ipynb stopped: {last['name']} is not implemented yet ({where})"
+    cells = list(NOTEBOOK_CELL_FRAME.finditer(tail))
+    where = f" (cell In[{cells[-1]['cell']}], line {cells[-1]['line']})" if cells else ""
+    return f"assignment.ipynb stopped at a cell that is not implemented yet{where}"
+
+
+def describe_not_implemented(error: BaseException | None) -> str | None:
+    """The not-implemented message for a test's error, following its chain.
+
+    The chain matters when a test expects an error of its own and meets the
+    stub first: pytest.raises(..., match=...) fails with an AssertionError
+    whose __context__ is the stub's NotImplementedError.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, NotImplementedError):
+            message = describe_stub(error)
+        else:
+            message = describe_notebook_stub(error)
+        if message is not None:
+            return message
+        error = error.__cause__ or error.__context__
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    outcome = yield
+    if outcome.excinfo is None:
+        return
+    message = describe_not_implemented(outcome.excinfo[1])
+    if message is None:
+        return
+    try:
+        pytest.fail(message, pytrace=False)
+    except pytest.fail.Exception as failure:
+        outcome.force_exception(failure)
