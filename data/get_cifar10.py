@@ -200,8 +200,8 @@ def _fetch_once(url: str, part: Path, expected_size: int | None,
             total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024,
             desc=ARCHIVE_NAME, disable=quiet, leave=False,
         ) as bar:
-            try:
-                while chunk := response.read(CHUNK_SIZE):
+            try:  # read1: whatever has arrived, so a stall loses nothing already received
+                while chunk := response.read1(CHUNK_SIZE):
                     f.write(chunk)
                     received += len(chunk)
                     bar.update(len(chunk))
