@@ -53,6 +53,10 @@ class CifarFormatError(ValueError):
     """A batch file is truncated, malformed, or holds something CIFAR-10 never does."""
 
 
+class UnsafePickleError(pickle.UnpicklingError):
+    """A batch file asks for something CIFAR-10 never needs: refused, never run."""
+
+
 class SyntheticDataWarning(UserWarning):
     """The data on disk is the offline stand-in, not real CIFAR-10."""
 
@@ -70,8 +74,8 @@ _reconstruct = np.empty(0, dtype=np.uint8).__reduce__()[0]
 def _plain_dtype(*args: object) -> np.dtype:
     """np.dtype(...), refusing dtypes that hold Python objects (CIFAR-10 is uint8)."""
     dtype = np.dtype(*args)
-    if dtype.hasobject:
-        raise pickle.UnpicklingError(f"expected a numeric dtype, got {dtype}")
+    if dtype.hasobject:  # object arrays hold arbitrary Python objects
+        raise UnsafePickleError(f"expected a numeric dtype, got {dtype}")
     return dtype
 
 
@@ -88,19 +92,19 @@ _ALLOWED_GLOBALS = {
 class _CifarUnpickler(pickle.Unpickler):
     """An Unpickler that resolves only the globals a CIFAR-10 batch needs."""
 
-    def __init__(self, file, path: Path) -> None:
+    def __init__(self, file) -> None:
         # encoding="bytes": Python 2 strings arrive as bytes (keys like b"data"),
         # and the pixel string goes to numpy without a text round trip.
         super().__init__(file, encoding="bytes")
-        self.path = path
 
     def find_class(self, module: str, name: str) -> object:
+        # pickle calls this for every global a file names, before using it.
         try:
             return _ALLOWED_GLOBALS[(module, name)]
         except KeyError:
-            raise pickle.UnpicklingError(
-                f"{self.path}: refusing to load {module}.{name}: a CIFAR-10 batch only "
-                "needs numpy arrays, so this file is not CIFAR-10 (and may be hostile)"
+            raise UnsafePickleError(
+                f"refusing to load {module}.{name}: a CIFAR-10 batch only needs numpy "
+                "arrays, so this file is not CIFAR-10 (and may be hostile)"
             ) from None
 
 
@@ -116,19 +120,19 @@ def read_batch(path: str | os.PathLike) -> dict[str, object]:
     - path: a batch file (``data_batch_1``, ``test_batch``, ``batches.meta``).
 
     Returns the unpickled dict; keys are str whichever way the file spelled them.
-    Raises CifarFormatError for a truncated or malformed file,
-    pickle.UnpicklingError for a file that asks for anything but numpy arrays.
+    Raises CifarFormatError for a truncated or malformed file, UnsafePickleError
+    (a pickle.UnpicklingError) for a file that asks for anything but numpy arrays.
     """
     path = Path(path)
     with open(path, "rb") as f:
         try:
-            obj = _CifarUnpickler(f, path).load()
-        except pickle.UnpicklingError as err:
-            if str(path) in str(err):
-                raise  # our own refusal, already names the file
-            raise CifarFormatError(f"{path}: not a valid pickle ({err})") from err
-        # A cut-short file ends mid-opcode (EOFError) or mid-array (ValueError).
-        except (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as err:
+            obj = _CifarUnpickler(f).load()
+        except UnsafePickleError as err:
+            raise UnsafePickleError(f"{path}: {err}") from None
+        # A cut-short file ends mid-opcode (EOFError, UnpicklingError) or
+        # mid-array (ValueError); garbage can raise almost anything else.
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError,
+                KeyError, AttributeError) as err:
             raise CifarFormatError(
                 f"{path}: truncated or malformed batch file ({type(err).__name__}: {err}); "
                 "delete it and run `python data/get_cifar10.py` again"
