@@ -1,0 +1,1 @@
+"""Hidden graded tests: run by the grader, never released to students."""
