@@ -86,6 +86,7 @@ RETRIES = 5  # attempts in a row without progress before giving up
 BACKOFF_SECONDS = 1.0  # first wait between attempts; doubles each time (1, 2, 4, 8 s)
 TIMEOUT_SECONDS = 30.0  # a connection silent this long counts as failed and is retried
 TRANSIENT_HTTP = {408, 429, 500, 502, 503, 504}  # worth retrying; other errors are final
+MAX_FILE_BYTES = 64 << 20  # real batches are ~31 MB; a bigger "batch" could fill the disk
 USER_AGENT = "cs231n-softmax-kit/get_cifar10"
 
 OFFLINE_HINT = (
@@ -104,8 +105,12 @@ class _Transient(Exception):
     """A failure worth retrying (timeout, reset connection, HTTP 5xx)."""
 
 
-class _AlreadyComplete(Exception):
-    """The .part file already holds the whole archive (the server answered 416)."""
+class _RangeNotSatisfiable(Exception):
+    """HTTP 416: the server has no bytes from our offset on; `total` is its file size."""
+
+    def __init__(self, total: int | None) -> None:
+        super().__init__(total)
+        self.total = total
 
 
 def _say(message: str, quiet: bool) -> None:
@@ -162,10 +167,8 @@ def _open(url: str, offset: int, timeout: float) -> http.client.HTTPResponse:
         return urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as err:
         err.close()
-        if err.code == 416 and _content_range(err.headers.get("Content-Range"))[1] == offset:
-            raise _AlreadyComplete() from None  # "Range Not Satisfiable": we have it all
         if err.code == 416:
-            raise _Transient("the server refused to resume; starting over") from None
+            raise _RangeNotSatisfiable(_content_range(err.headers.get("Content-Range"))[1]) from None
         if err.code in TRANSIENT_HTTP:
             raise _Transient(f"HTTP {err.code} {err.reason}") from None
         raise DownloadError(f"could not download {url}: HTTP {err.code} {err.reason}\n"
@@ -183,12 +186,21 @@ def _fetch_once(url: str, part: Path, expected_size: int | None,
                 timeout: float, quiet: bool) -> None:
     """One attempt: append to (or restart) the .part file until the server stops."""
     offset = part.stat().st_size if part.exists() else 0
-    response = _open(url, offset, timeout)
+    try:
+        response = _open(url, offset, timeout)
+    except _RangeNotSatisfiable as err:
+        if err.total == offset:
+            return  # the .part file already holds every byte
+        part.unlink()  # longer than the file, or a different file: start over
+        raise _Transient("the server cannot resume from here; starting over") from None
     with response:
         start, total = _content_range(response.headers.get("Content-Range"))
-        if response.status == 206 and start == offset:
-            mode = "ab"  # the server resumes where we stopped
-        else:
+        if response.status == 206:  # partial content: the bytes from `start` on
+            if start != offset:
+                part.unlink()
+                raise _Transient("the server resumed from the wrong place; starting over")
+            mode = "ab"
+        else:  # 200: the whole file, whether or not we asked for a range
             if offset:
                 _say("The server ignored the resume request; starting the download over.", quiet)
             offset, mode, total = 0, "wb", None
@@ -229,8 +241,6 @@ def download(url: str, part: str | os.PathLike, *, expected_size: int | None = N
         try:
             _fetch_once(url, part, expected_size, timeout, quiet)
             return
-        except _AlreadyComplete:
-            return
         except _Transient as err:
             after = part.stat().st_size if part.exists() else 0
             failures = 0 if after > before else failures + 1
@@ -238,7 +248,7 @@ def download(url: str, part: str | os.PathLike, *, expected_size: int | None = N
                 raise DownloadError(f"could not download {url}: {err} "
                                     f"(gave up after {retries} attempts)\n{OFFLINE_HINT}") from None
             delay = backoff * 2 ** max(failures - 1, 0) if failures else 0.0
-            _say(f"Download interrupted ({err}); retrying in {delay:.0f} s.", quiet)
+            _say(f"Download interrupted ({err}); retrying in {delay:g} s.", quiet)
             time.sleep(delay)
 
 
@@ -272,6 +282,9 @@ def _wanted_name(member: tarfile.TarInfo, archive: Path) -> str | None:
                             "CIFAR-10 holds regular files only")
     if member.isfile() and path.parts[:1] == (BATCH_DIR_NAME,) and len(path.parts) == 2 \
             and path.name in DATASET_FILES:
+        if member.size > MAX_FILE_BYTES:
+            raise DownloadError(f"{archive}: refusing member {member.name!r}: "
+                                f"{member.size:,} bytes is far too large for a CIFAR-10 batch")
         return path.name
     return None  # readme.html and directories: not needed
 
@@ -402,8 +415,12 @@ def download_cifar10(dest: str | os.PathLike = DEFAULT_DEST, url: str = URL,
         return batch_dir
     dest.mkdir(parents=True, exist_ok=True)
     archive, part = dest / ARCHIVE_NAME, dest / (ARCHIVE_NAME + ".part")
-    if archive.exists():
-        verify_md5(archive, md5, "existing archive")  # ours are only named so once verified
+    if archive.exists():  # ours only get this name once verified; check it all the same
+        try:
+            verify_md5(archive, md5, "existing archive")
+        except DownloadError as err:
+            raise DownloadError(f"{err}\nDelete it (or pass its checksum with --md5) and "
+                                "run this again.") from None
         _say(f"Using the verified archive {archive}.", quiet)
     else:
         _say(f"Downloading {url}", quiet)

@@ -120,8 +120,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     """Serves server.payload; each request follows the next step of server.plan.
 
     Steps: "ok" (honours Range), "ignore-range" (always 200 and the whole file),
-    "cut" (promises everything, sends half, hangs up), "stall" (sends half, then
-    goes silent for STALL_SECONDS), "404", "500".
+    "wrong-range" (206, but from byte 0 whatever was asked), "cut" (promises
+    everything, sends half, hangs up), "stall" (sends half, then goes silent for
+    STALL_SECONDS), "404", "500".
     """
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's spelling)
@@ -134,7 +135,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         data, start = server.payload, 0
         asked = self.headers.get("Range")
         if asked and step != "ignore-range":
-            start = int(asked.removeprefix("bytes=").split("-")[0])
+            start = 0 if step == "wrong-range" else int(asked.removeprefix("bytes=").split("-")[0])
             if start >= len(data):
                 self.send_response(416)
                 self.send_header("Content-Range", f"bytes */{len(data)}")

@@ -150,6 +150,22 @@ def test_complete_part_file_is_not_downloaded_again(tmp_path, archive, plain_fil
     assert installed(tmp_path) == plain_files
 
 
+def test_part_file_longer_than_the_archive_is_discarded(tmp_path, archive, plain_files):
+    (tmp_path / (gc.ARCHIVE_NAME + ".part")).write_bytes(archive.data + b"extra bytes")
+    with serve(archive.data) as (url, server):  # 416, and the file is shorter than ours
+        fetch(tmp_path, url, archive)
+    assert server.ranges == [f"bytes={len(archive.data) + 11}-", None]
+    assert installed(tmp_path) == plain_files
+
+
+def test_server_resuming_from_the_wrong_byte_restarts_cleanly(tmp_path, archive, plain_files):
+    (tmp_path / (gc.ARCHIVE_NAME + ".part")).write_bytes(archive.data[:1000])
+    with serve(archive.data, plan=["wrong-range", "ok"]) as (url, server):
+        fetch(tmp_path, url, archive)
+    assert server.ranges == ["bytes=1000-", None]
+    assert installed(tmp_path) == plain_files
+
+
 def test_stalled_connection_times_out_and_resumes(tmp_path, archive, plain_files):
     with serve(archive.data, plan=["stall", "ok"]) as (url, server):
         fetch(tmp_path, url, archive, timeout=0.2)
