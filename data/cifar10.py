@@ -21,8 +21,8 @@ reconstruction and dtype), so a hostile batch file is refused instead of run.
 Usage::
 
     from data.cifar10 import load_cifar10, get_cifar10_data
-    X_train, y_train, X_test, y_test = load_cifar10()   # X (N, 32, 32, 3) uint8, y (N,) int64
-    data = get_cifar10_data()                           # flattened rows, mean subtracted, bias column
+    X_train, y_train, X_test, y_test = load_cifar10()  # X (N, 32, 32, 3) uint8, y (N,) int64
+    data = get_cifar10_data()  # rows (N, 3073): flattened, mean subtracted, bias column
 
 ``root`` defaults to ``$CIFAR10_DIR``, else ``data/cifar-10-batches-py`` next to this file.
 """
@@ -157,10 +157,10 @@ def _rows_and_labels(batch: dict[str, object], path: Path) -> tuple[np.ndarray, 
         raise CifarFormatError(f"{path}: expected 'data' as uint8 (N, {ROW_SIZE}), got {got}")
     y = np.asarray(labels, dtype=np.int64) if isinstance(labels, (list, np.ndarray)) else None
     if y is None or y.shape != (data.shape[0],):
+        got = f"{len(labels)} of them" if isinstance(labels, (list, np.ndarray)) \
+            else type(labels).__name__
         raise CifarFormatError(
-            f"{path}: expected 'labels' as a list of {data.shape[0]} ints, "
-            f"got {type(labels).__name__} of length {len(labels) if hasattr(labels, '__len__') else '?'}"
-        )
+            f"{path}: expected 'labels' as a list of {data.shape[0]} ints, got {got}")
     if y.size and (y.min() < 0 or y.max() >= NUM_CLASSES):
         raise CifarFormatError(f"{path}: expected labels in [0, {NUM_CLASSES}), "
                                f"got values from {y.min()} to {y.max()}")

@@ -168,7 +168,8 @@ def _open(url: str, offset: int, timeout: float) -> http.client.HTTPResponse:
     except urllib.error.HTTPError as err:
         err.close()
         if err.code == 416:
-            raise _RangeNotSatisfiable(_content_range(err.headers.get("Content-Range"))[1]) from None
+            total = _content_range(err.headers.get("Content-Range"))[1]
+            raise _RangeNotSatisfiable(total) from None
         if err.code in TRANSIENT_HTTP:
             raise _Transient(f"HTTP {err.code} {err.reason}") from None
         raise DownloadError(f"could not download {url}: HTTP {err.code} {err.reason}\n"
@@ -248,7 +249,8 @@ def download(url: str, part: str | os.PathLike, *, expected_size: int | None = N
                 raise DownloadError(f"could not download {url}: {err} "
                                     f"(gave up after {retries} attempts)\n{OFFLINE_HINT}") from None
             delay = backoff * 2 ** max(failures - 1, 0) if failures else 0.0
-            _say(f"Download interrupted ({err}); retrying in {delay:g} s.", quiet)
+            _say(f"Download interrupted ({err}); retrying {f'in {delay:g} s' if delay else 'now'}.",
+                 quiet)
             time.sleep(delay)
 
 
@@ -432,7 +434,8 @@ def download_cifar10(dest: str | os.PathLike = DEFAULT_DEST, url: str = URL,
         except DownloadError as err:
             part.unlink()  # resuming can never repair it: next run starts clean
             raise DownloadError(f"{err}\nThe download was deleted. If {url} is a course "
-                                "mirror with another archive, pass its checksum with --md5.") from None
+                                "mirror with another archive, pass its checksum with --md5."
+                                ) from None
         os.replace(part, archive)  # the final name means "verified"
     extract_batches(archive, dest, batch_md5s)
     _say(f"CIFAR-10 is ready in {batch_dir}", quiet)
@@ -548,6 +551,8 @@ def _numpy1_array(X: np.ndarray) -> _Reduce:
     _reconstruct(ndarray, (0,), "b") makes an empty array; its state then sets
     (version 1, shape, dtype("u1"), not Fortran order, the raw pixel bytes).
     """
+    if X.dtype != np.uint8:
+        raise TypeError(f"expected a uint8 array, got {X.dtype}")
     uint8 = _Reduce(_Global("numpy", "dtype"), ("u1", 0, 1), (3, "|", None, None, None, -1, -1, 0))
     return _Reduce(_Global("numpy.core.multiarray", "_reconstruct"),
                    (_Global("numpy", "ndarray"), (0,), "b"),

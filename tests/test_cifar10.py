@@ -153,7 +153,8 @@ def test_pickle_that_would_run_a_shell_command_is_refused(tmp_path, protocol):
     path = tmp_path / "data_batch_1"
     path.write_bytes(pickle.dumps({"batch_label": "training batch 1 of 5", "labels": [0],
                                    "data": _RunsShellCommand(marker)}, protocol=protocol))
-    with pytest.raises(pickle.UnpicklingError, match=r"refusing to load (posix|os|nt)\.system") as err:
+    refused = r"refusing to load (posix|os|nt)\.system"
+    with pytest.raises(pickle.UnpicklingError, match=refused) as err:
         load_cifar10_batch(path)
     assert str(path) in str(err.value), "the error must name the file"
     assert not marker.exists(), "the shell command ran"
@@ -162,7 +163,8 @@ def test_pickle_that_would_run_a_shell_command_is_refused(tmp_path, protocol):
 def test_pickle_calling_eval_is_refused(tmp_path):
     path = tmp_path / "test_batch"
     path.write_bytes(pickle.dumps(_CallsEval(), protocol=2))
-    with pytest.raises(pickle.UnpicklingError, match=r"refusing to load (builtins|__builtin__)\.eval"):
+    refused = r"refusing to load (builtins|__builtin__)\.eval"
+    with pytest.raises(pickle.UnpicklingError, match=refused):
         read_batch(path)
 
 
@@ -190,7 +192,8 @@ MALFORMED = {
     "wrong row size": ({"labels": [0], "data": np.zeros((1, 100), np.uint8)}, "expected 'data'"),
     "float pixels": ({"labels": [0], "data": np.zeros((1, 3072))}, "expected 'data' as uint8"),
     "missing data": ({"labels": [0]}, "expected 'data'"),
-    "labels too short": ({"labels": [0], "data": np.zeros((2, 3072), np.uint8)}, "expected 'labels'"),
+    "labels too short": ({"labels": [0], "data": np.zeros((2, 3072), np.uint8)},
+                         "expected 'labels' as a list of 2 ints, got 1 of them"),
     "label out of range": ({"labels": [10], "data": np.zeros((1, 3072), np.uint8)},
                            r"expected labels in \[0, 10\)"),
 }
@@ -223,7 +226,8 @@ def test_missing_dataset_says_how_to_get_it(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError) as err:
         load_cifar10(tmp_path)
     message = str(err.value)
-    for hint in ("python data/get_cifar10.py", "--synthetic", "--from-file", "$CIFAR10_DIR", str(tmp_path)):
+    hints = ("python data/get_cifar10.py", "--synthetic", "--from-file", "$CIFAR10_DIR")
+    for hint in (*hints, str(tmp_path)):
         assert hint in message
 
 
@@ -344,7 +348,8 @@ def test_options_turn_off_centring_and_bias_and_set_dtype(synthetic_cifar10_dir,
     (dict(num_training=100, num_validation=0, num_dev=101), "num_dev <= num_training = 100"),
     (dict(num_training=-1), "num_training >= 0, got -1"),
 ])
-def test_sizes_larger_than_the_data_raise_with_available_counts(synthetic_cifar10_dir, sizes, message):
+def test_sizes_larger_than_the_data_raise_with_available_counts(synthetic_cifar10_dir, sizes,
+                                                                message):
     defaults = dict(num_training=300, num_validation=100, num_test=50, num_dev=40)
     with pytest.raises(ValueError, match=message):
         get_cifar10_data(synthetic_cifar10_dir, **{**defaults, **sizes})

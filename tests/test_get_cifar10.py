@@ -108,7 +108,8 @@ def test_archive_checksum_mismatch_fails_and_leaves_nothing(tmp_path, archive, c
 def test_batch_checksum_mismatch_installs_nothing(tmp_path, archive, plain_files):
     wrong = {**archive.batch_md5s, "data_batch_3": WRONG_MD5}
     with serve(archive.data) as (url, _):
-        with pytest.raises(gc.DownloadError, match=f"data_batch_3 is corrupt: expected MD5 {WRONG_MD5}"):
+        refused = f"data_batch_3 is corrupt: expected MD5 {WRONG_MD5}"
+        with pytest.raises(gc.DownloadError, match=refused):
             gc.download_cifar10(tmp_path, url, archive.md5, wrong, **FAST)
     assert installed(tmp_path) == {} and leftovers(tmp_path) == []
 
@@ -477,8 +478,9 @@ def test_runs_as_a_script_and_as_a_module(tmp_path, launcher):
 def test_batch_files_need_only_numpy_globals(tmp_path):
     """The stand-in must load through the loader's allow-list, like the real files."""
     batch_dir = gc.make_synthetic_cifar10(tmp_path, 50, 10)
-    globals_used = {arg for op, arg, _ in pickletools.genops((batch_dir / "data_batch_1").read_bytes())
-                    if op.name == "GLOBAL"}
+    opcodes = pickletools.genops((batch_dir / "data_batch_1").read_bytes())
+    globals_used = {arg for op, arg, _ in opcodes if op.name == "GLOBAL"}
     assert globals_used == {"numpy.core.multiarray _reconstruct", "numpy ndarray", "numpy dtype"}
     assert isinstance(read_batch(batch_dir / "data_batch_1")["data"], np.ndarray)
-    assert pickle.loads((batch_dir / "batches.meta").read_bytes(), encoding="latin1")["num_vis"] == 3072
+    meta = pickle.loads((batch_dir / "batches.meta").read_bytes(), encoding="latin1")
+    assert meta["num_vis"] == 3072, "plain pickle.load reads it too, like the real files"
