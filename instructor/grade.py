@@ -169,7 +169,8 @@ def failure_grade(submission: str, error: BaseException) -> Grade:
     return Grade(submission=submission, output=f"The grader failed (score 0); please tell the course staff.\n{text}")
 
 
-def print_table(grade: Grade, out=sys.stdout) -> None:
+def print_table(grade: Grade, out=None) -> None:
+    out = out or sys.stdout
     width = max((len(t.name) for t in grade.tests), default=20)
     print(f"\n{grade.submission}", file=out)
     for t in grade.tests:

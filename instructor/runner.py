@@ -49,6 +49,8 @@ def prepare_sandbox(bundle: Bundle, files: dict[str, bytes], where: Path, limits
     scratch.mkdir()
     ids = unprivileged_ids(limits)
     if ids:  # the child runs as another user, and may write only in scratch
+        for directory in (where.parent, where):
+            directory.chmod(0o711)  # traverse, not list: mkdtemp made them 0700
         os.chown(scratch, *ids)
         for path in [sandbox, *sandbox.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
@@ -72,7 +74,8 @@ def run_tests(bundle: Bundle, files: dict[str, bytes], work: Path, limits: Limit
         select_file.write_text(json.dumps(remaining))
         command = [sys.executable, "-m", "pytest", "-p", PLUGIN_NAME, "-p", "no:cacheprovider", "-q",
                    "--tb=short", "--continue-on-collection-errors", "-o", "console_output_style=classic",
-                   *(f"--ignore={path}" for path in ignored), *GRADED_TEST_PATHS]
+                   # --ignore works inside a directory argument; an ignored file argument is dropped.
+                   *(f"--ignore={path}" for path in ignored), *(p for p in GRADED_TEST_PATHS if p not in ignored)]
         env = {**child_env(sandbox, scratch), "GRADER_SELECT": str(select_file)}
         run = run_child(command, cwd=sandbox, env=env, limits=limits, deadline=deadline,
                         log_path=work / f"pytest-{attempt}.log")

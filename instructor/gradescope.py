@@ -1,0 +1,107 @@
+"""Build the Gradescope autograder zip.
+
+    python -m instructor.gradescope autograder.zip [--timeout SECONDS]
+
+Upload the zip as a Gradescope "programming assignment" autograder (base
+image: Ubuntu). It holds, at its root:
+
+- setup.sh         installs Python 3 and a virtual environment at
+                   /autograder/venv with the kit's requirements.txt (once,
+                   when Gradescope builds the image);
+- run_autograder   grades /autograder/submission with instructor.grade and
+                   writes /autograder/results/results.json; student code runs
+                   as `nobody`, who can read neither the bundle nor the
+                   results directory;
+- requirements.txt, instructor/ (the grader) and bundle/ (the stripped kit,
+  the hidden tests and the reference's probe values; no solution code).
+
+$AUTOGRADER_ROOT (default /autograder) moves the whole tree, so a test can
+run run_autograder against a simulated /autograder in a temporary directory;
+$GRADER_PYTHON picks the interpreter and $GRADER_NO_USER=1 keeps student
+code running as the current user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from instructor.bundle import build_bundle
+from instructor.release import REPO_ROOT
+
+SETUP_SH = """\
+#!/usr/bin/env bash
+# Gradescope image build: Python 3, a venv and the kit's requirements.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q python3 python3-venv python3-pip
+python3 -m venv /autograder/venv
+/autograder/venv/bin/python -m pip install --quiet --upgrade pip
+/autograder/venv/bin/python -m pip install --quiet -r /autograder/source/requirements.txt
+"""
+
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# Gradescope runs this once per submission, as root, from /autograder.
+set -uo pipefail
+ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
+PYTHON="${{GRADER_PYTHON:-$ROOT/venv/bin/python}}"
+RESULTS="$ROOT/results/results.json"
+mkdir -p "$ROOT/results"
+USER_FLAG=()
+if [ "$(id -u)" = 0 ] && [ -z "${{GRADER_NO_USER:-}}" ]; then
+    USER_FLAG=(--user nobody)
+    # Student code (run as nobody) must not read the bundle or write results.
+    chmod 700 "$ROOT/source" "$ROOT/results"
+fi
+cd "$ROOT/source"
+"$PYTHON" -m instructor.grade "$ROOT/submission" --bundle "$ROOT/source/bundle" \\
+    --gradescope "$RESULTS" --timeout {timeout:g} "${{USER_FLAG[@]}}"
+if [ ! -s "$RESULTS" ]; then
+    # The grader could not even start: still give Gradescope a result.
+    printf '{{"score": 0, "output": "The autograder failed to start; please tell the course staff."}}\\n' > "$RESULTS"
+fi
+"""
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: bytes, mode: int = 0o644) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+    info.external_attr = (0o100000 | mode) << 16  # a regular file with these permissions
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, data)
+
+
+def build_zip(out: Path, repo: Path = REPO_ROOT, timeout: float = 60.0) -> None:
+    """Write the autograder zip to `out`."""
+    with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
+        bundle = build_bundle(repo, Path(tmp) / "bundle")
+        partial = out.with_name(out.name + ".part")
+        with zipfile.ZipFile(partial, "w") as archive:
+            _add(archive, "setup.sh", SETUP_SH.encode(), 0o755)
+            _add(archive, "run_autograder", RUN_AUTOGRADER.format(timeout=timeout).encode(), 0o755)
+            _add(archive, "requirements.txt", (repo / "requirements.txt").read_bytes())
+            for path in sorted((repo / "instructor").glob("*.py")):
+                _add(archive, f"instructor/{path.name}", path.read_bytes())
+            for path in sorted(bundle.root.rglob("*")):
+                if path.is_file():
+                    mode = path.stat().st_mode & 0o777
+                    _add(archive, f"bundle/{path.relative_to(bundle.root).as_posix()}", path.read_bytes(), mode)
+        partial.replace(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m instructor.gradescope", description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", type=Path, help="the zip to write, e.g. autograder.zip")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per test (default %(default)s)")
+    args = parser.parse_args(argv)
+    build_zip(args.out, timeout=args.timeout)
+    print(f"wrote {args.out}: upload it as the Gradescope autograder")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Tests for instructor/gradescope.py and submit.py (left out of the kit).
+
+The autograder zip is unpacked into a simulated /autograder tree in a
+temporary directory and its run_autograder is run there, as Gradescope would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import submit
+from instructor import gradescope
+
+REPO = Path(__file__).resolve().parent.parent
+GRADED = ("classifiers/softmax.py", "classifiers/linear_classifier.py")
+
+
+@pytest.fixture(scope="session")
+def autograder_zip(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("gradescope") / "autograder.zip"
+    gradescope.build_zip(out, timeout=30)
+    return out
+
+
+def test_zip_has_setup_and_run_autograder_at_its_root_and_no_solution(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as archive:
+        names = archive.namelist()
+        assert {"setup.sh", "run_autograder", "requirements.txt"} <= set(names)
+        for name in ("setup.sh", "run_autograder"):
+            assert (archive.getinfo(name).external_attr >> 16) & 0o111, f"{name} is not executable"
+        softmax = archive.read("bundle/kit/classifiers/softmax.py").decode()
+        assert "raise NotImplementedError()" in softmax and "np.log(sum_exp)" not in softmax
+        assert any(n.startswith("bundle/kit/tests/hidden/") for n in names)
+    result = subprocess.run(["bash", "-n", "-c", zipfile.ZipFile(autograder_zip).read("setup.sh").decode()])
+    assert result.returncode == 0
+
+
+def simulate(tmp_path: Path, autograder_zip: Path, submission: dict[str, str]) -> dict:
+    root = tmp_path / "autograder"
+    (root / "source").mkdir(parents=True)
+    with zipfile.ZipFile(autograder_zip) as archive:
+        archive.extractall(root / "source")
+    for name in ("run_autograder", "setup.sh"):
+        (root / "source" / name).chmod(0o755)
+    (root / "submission").mkdir()
+    for name, text in submission.items():
+        (root / "submission" / name).write_text(text)
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), GRADER_PYTHON=sys.executable, GRADER_NO_USER="1")
+    result = subprocess.run(["bash", str(root / "source" / "run_autograder")], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert (root / "results" / "results.json").exists(), result.stdout[-2000:] + result.stderr[-2000:]
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def test_run_autograder_grades_a_flat_submission(tmp_path, autograder_zip):
+    files = {Path(p).name: (REPO / p).read_text() for p in GRADED}
+    data = simulate(tmp_path, autograder_zip, files)
+    assert data["score"] == 100, [t for t in data["tests"] if t["status"] == "failed"][:3]
+    assert {"score", "execution_time", "output", "tests"} <= set(data)
+    visibilities = {t["visibility"] for t in data["tests"]}
+    assert visibilities == {"visible", "after_published"}
+
+
+def test_run_autograder_scores_a_broken_submission_and_still_writes_results(tmp_path, autograder_zip):
+    files = {Path(p).name: (REPO / p).read_text() for p in GRADED}
+    files["softmax.py"] = "def softmax_loss_naive(:\n"
+    data = simulate(tmp_path, autograder_zip, files)
+    assert data["score"] == 0
+    assert any("SyntaxError" in t["output"] for t in data["tests"])
+
+
+# --- submit.py ---------------------------------------------------------------------
+
+
+def make_kit(tmp_path: Path, run: bool = True) -> Path:
+    kit = tmp_path / "kit"
+    for path in GRADED:
+        (kit / path).parent.mkdir(parents=True, exist_ok=True)
+        (kit / path).write_text((REPO / path).read_text())
+    cell = {"cell_type": "code", "metadata": {}, "source": ["print(1)"], "outputs": [],
+            "execution_count": 1 if run else None}
+    (kit / "assignment.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return kit
+
+
+def test_submit_writes_a_zip_with_exactly_the_graded_files(tmp_path, capsys):
+    kit = make_kit(tmp_path)
+    out = tmp_path / "submission.zip"
+    assert submit.main(["--kit", str(kit), "-o", str(out)]) == 0
+    assert sorted(zipfile.ZipFile(out).namelist()) == sorted([*GRADED, "assignment.ipynb"])
+
+
+def test_submit_refuses_a_missing_file(tmp_path, capsys):
+    kit = make_kit(tmp_path)
+    (kit / "classifiers/softmax.py").unlink()
+    assert submit.main(["--kit", str(kit), "-o", str(tmp_path / "s.zip")]) == 1
+    assert "missing classifiers/softmax.py" in capsys.readouterr().err
+    assert not (tmp_path / "s.zip").exists()
+
+
+def test_submit_refuses_a_notebook_that_has_not_been_run(tmp_path, capsys):
+    kit = make_kit(tmp_path, run=False)
+    assert submit.main(["--kit", str(kit), "-o", str(tmp_path / "s.zip")]) == 1
+    assert "has not been run" in capsys.readouterr().err
+
+
+def test_submit_warns_about_unfinished_parts(tmp_path, capsys):
+    kit = make_kit(tmp_path)
+    path = kit / "classifiers/linear_classifier.py"
+    path.write_text(path.read_text().replace("        y_pred = np.argmax(scores, axis=1)  # (N,)\n",
+                                             "        raise NotImplementedError()\n"))
+    assert submit.main(["--kit", str(kit), "-o", str(tmp_path / "s.zip")]) == 0
+    assert "linear_classifier.py" in capsys.readouterr().err
+
+
+def test_the_submission_zip_grades_like_the_kit(tmp_path):
+    from instructor import grade as grader
+
+    kit = make_kit(tmp_path)
+    out = tmp_path / "submission.zip"
+    assert submit.main(["--kit", str(kit), "-o", str(out)]) == 0
+    files, notes = grader.read_submission(out)
+    assert set(files) == {*GRADED, "assignment.ipynb"} and not notes
