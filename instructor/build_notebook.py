@@ -491,10 +491,11 @@ SANITY = [
 
     It is not exact because the scores are small, not zero: each is a sum of 3,073
     products of a centred pixel (tens) and a weight ($10^{-4}$), typically a few
-    tenths. The correct class then gets a little more or a little less than 1/10,
-    and because $-\log$ is convex, the mean of $-\log p_y$ lies slightly above
-    $-\log$ of the mean probability (Jensen's inequality): expect a value a little
-    above 2.303.
+    tenths. The probabilities therefore spread a little around 1/10. Because
+    $-\log$ is convex, that spread alone raises the mean of $-\log p_y$ above
+    $\log 10$ (Jensen's inequality), while the way this particular random `W`
+    happens to line up with the images can push it either way. Expect a value
+    within about a tenth of 2.303, usually a little above.
     ### END SOLUTION
     """),
 ]
@@ -603,7 +604,9 @@ TRAINING = [
     generator; take one gradient step) and `predict`. Then train once, with the
     middle of each search grid from the parameters cell. Each step uses
     `batch_size` random training examples, so the loss curve is noisy; the dark
-    line is its moving average.
+    line is its moving average. The first loss is about $\log C$ plus the penalty
+    `reg * np.sum(W**2)` of the random starting weights, which is why the curve is
+    drawn on a log scale.
     """),
     code("train", r"""
     learning_rate = learning_rates[len(learning_rates) // 2]
@@ -623,8 +626,9 @@ TRAINING = [
     plt.figure(figsize=(8, 4))
     plt.plot(loss_history, color="0.75", lw=0.8, label="loss of each minibatch")
     plt.plot(np.arange(window - 1, num_iters), smooth, color="k", label=f"moving average of {window}")
+    plt.yscale("log")
     plt.xlabel("iteration")
-    plt.ylabel("loss")
+    plt.ylabel("loss (log scale)")
     plt.title("Training loss")
     plt.legend()
     plt.show()
@@ -800,7 +804,11 @@ TEST = [
     (the bias), has one weight per pixel value: reshaped to 32×32×3 it is an image,
     a *template*. Class `j`'s score is the dot product of the centred image with
     that template, so bright regions of a template are colours the class "wants"
-    at that place, and dark ones count against it.
+    at that place, and dark ones count against it. Fine, random-looking speckle is
+    what remains of the random initial weights: besides following the data, every
+    SGD step multiplies `W` by $(1 - 2 \cdot \text{lr} \cdot \text{reg})$, so a
+    fraction $(1 - 2 \cdot \text{lr} \cdot \text{reg})^{\text{num\_iters}}$ of the
+    starting noise is still there at the end.
     """),
     code("templates", r"""
     templates = best_softmax.W[:-1, :].reshape(32, 32, 3, num_classes)  # drop the bias row
