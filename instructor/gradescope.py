@@ -32,6 +32,10 @@ from pathlib import Path
 from instructor.bundle import build_bundle
 from instructor.release import REPO_ROOT
 
+# Only the grader: other instructor scripts (e.g. a notebook builder) may hold solutions.
+GRADER_MODULES = ("__init__", "bundle", "checks", "child_plugin", "grade", "markers", "points", "probes",
+                  "release", "runner", "sandbox")
+
 SETUP_SH = """\
 #!/usr/bin/env bash
 # Gradescope image build: Python 3, a venv and the kit's requirements.
@@ -84,8 +88,8 @@ def build_zip(out: Path, repo: Path = REPO_ROOT, timeout: float = 60.0) -> None:
             _add(archive, "setup.sh", SETUP_SH.encode(), 0o755)
             _add(archive, "run_autograder", RUN_AUTOGRADER.format(timeout=timeout).encode(), 0o755)
             _add(archive, "requirements.txt", (repo / "requirements.txt").read_bytes())
-            for path in sorted((repo / "instructor").glob("*.py")):
-                _add(archive, f"instructor/{path.name}", path.read_bytes())
+            for name in GRADER_MODULES:
+                _add(archive, f"instructor/{name}.py", (repo / "instructor" / f"{name}.py").read_bytes())
             for path in sorted(bundle.root.rglob("*")):
                 if path.is_file():
                     mode = path.stat().st_mode & 0o777

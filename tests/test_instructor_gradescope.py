@@ -38,6 +38,8 @@ def test_zip_has_setup_and_run_autograder_at_its_root_and_no_solution(autograder
         softmax = archive.read("bundle/kit/classifiers/softmax.py").decode()
         assert "raise NotImplementedError()" in softmax and "np.log(sum_exp)" not in softmax
         assert any(n.startswith("bundle/kit/tests/hidden/") for n in names)
+        assert sorted(n for n in names if n.startswith("instructor/")) == sorted(
+            f"instructor/{m}.py" for m in gradescope.GRADER_MODULES), "only the grader goes to Gradescope"
     result = subprocess.run(["bash", "-n", "-c", zipfile.ZipFile(autograder_zip).read("setup.sh").decode()])
     assert result.returncode == 0
 
