@@ -1,0 +1,497 @@
+r"""Benchmark of the softmax loss pair and of SGD training, printed as Markdown.
+
+At D = 3073 and C = 10 (CIFAR-10 rows with the bias column), for N in
+{500, 10000, 49000} and for float64 and float32, it times side by side:
+
+- naive:         softmax_loss_naive (N <= 500 only: it is a Python double loop);
+- vectorized:    softmax_loss_vectorized, loss and gradient together;
+- two products:  the two matrix products alone, scores = X @ W and
+                 dW = X.T @ dscores, in the layout the reference uses;
+- one read of X: the matrix-vector product X @ v, which streams X from
+                 memory once on every core (the memory-bound floor: any loss
+                 must read X, and a vectorized one reads it twice);
+- input checks:  check_loss_inputs alone (shapes, dtypes, label range);
+- torch:         PyTorch's CPU cross_entropy + backward on the same arrays,
+                 when torch is installed (optional, never a kit dependency).
+
+It also times each layout of the two products (the order of the operands
+decides which BLAS kernel runs) and the SGD throughput: iterations per second
+of Softmax.train at batch size 200 on a 49000 x 3073 array, with a breakdown
+of one step (sampling, gathering the batch, the two products, the rest).
+
+Every figure is the median of repeated runs after a warm-up run. Within a
+repetition the contenders run one after the other, in an order that rotates
+from one repetition to the next, so background load hits all of them alike.
+The machine line (cores, NumPy, BLAS, threads, load average) tells where the
+numbers come from; compare ratios, not milliseconds, across machines.
+
+Run from the repository root:
+
+    .venv/bin/python -m benchmarks.bench_softmax            # full run, a few minutes
+    .venv/bin/python -m benchmarks.bench_softmax --quick    # tiny sizes, one repetition
+
+Progress goes to stderr; stdout is the Markdown for the README's Speed section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from classifiers.linear_classifier import Softmax
+from classifiers.softmax import softmax_loss_naive, softmax_loss_vectorized
+from classifiers.validation import check_loss_inputs
+
+DIM = 3073  # CIFAR-10: 32 * 32 * 3 pixels + the bias column
+NUM_CLASSES = 10  # CIFAR-10
+SIZES = (500, 10_000, 49_000)  # the notebook's dev set, a subset, the full training split
+QUICK_SIZES = (100, 500)  # tiny: the whole --quick run takes seconds
+DTYPES = (np.float64, np.float32)
+NAIVE_MAX_N = 500  # beyond this the naive double loop costs seconds per call
+REPEATS = 7  # median of 7: one or two runs hit by background load do not move it
+WARMUP = 1  # one untimed run first: page faults, BLAS thread start-up, caches
+# BLAS (OpenBLAS) and OpenMP (torch) worker threads keep spinning on their
+# core for up to ~0.1 s after a call; pausing lets them go idle, so one
+# contender's leftover threads do not slow the next one down.
+PAUSE_S = 0.1
+REG = 1e-3  # any reg >= 0 costs the same; nonzero so the term is computed
+BATCH_SIZE = 200  # the notebook's batch size
+TRAIN_N = 49_000  # the notebook's training split
+QUICK_TRAIN_N = 2_000
+TRAIN_ITERS = 200  # long enough that train()'s one-off checks are a small share
+QUICK_TRAIN_ITERS = 10
+TRAIN_REPEATS = 5  # each timed train() call already averages over TRAIN_ITERS steps
+STEP_REPEATS = 300  # the parts of one step take microseconds: many runs per median
+LEARNING_RATE = 1e-4  # small enough that the loss stays finite on standard-normal data
+WEIGHT_SCALE = 0.001  # as the classifier's initialization: scores near 0
+SEED = 0
+
+# The two products, in every layout worth trying. Each pair computes the same
+# numbers; which one is fastest depends on the BLAS build, so measure.
+SCORES_FORMS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "X @ W": lambda X, W: X @ W,
+    "(W.T @ X.T).T": lambda X, W: (W.T @ X.T).T,
+}
+GRADIENT_FORMS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "X.T @ dscores": lambda X, dscores: X.T @ dscores,
+    "(dscores.T @ X).T": lambda X, dscores: (dscores.T @ X).T,
+}
+# The layout softmax_loss_vectorized uses; keep in step with classifiers/softmax.py.
+REFERENCE_SCORES = "(W.T @ X.T).T"
+REFERENCE_GRADIENT = "(dscores.T @ X).T"
+
+# The issue's targets for softmax_loss_vectorized at the largest N, float64.
+TORCH_TARGET = 1.0  # no slower than PyTorch's CPU cross_entropy + backward
+READ_TARGET = 2.5  # within 2.5x of one read of X (a two-pass loss needs at least 2x)
+
+NOT_INSTALLED = "torch not installed"
+NOT_RUN = "—"
+
+
+def load_torch(enabled: bool):
+    """Return the torch module, or None when it is not installed or not wanted."""
+    if not enabled:
+        return None
+    # torch's OpenMP threads spin after each call unless told to sleep; that
+    # would steal a core from the NumPy contender timed right after. Must be
+    # set before torch is imported.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def time_interleaved(
+    contenders: dict[str, Callable[[], object]],
+    repeats: int,
+    warmup: int = WARMUP,
+    pause: float = 0.0,
+) -> dict[str, float]:
+    """Median wall time in seconds of each contender, run side by side.
+
+    Each repetition runs every contender once; the order rotates by one per
+    repetition so no contender always follows the same neighbour. The first
+    `warmup` repetitions are not recorded.
+    """
+    names = list(contenders)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for rep in range(warmup + repeats):
+        shift = rep % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            contenders[name]()
+            elapsed = time.perf_counter() - start
+            if rep >= warmup:
+                times[name].append(elapsed)
+            if pause:
+                time.sleep(pause)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def torch_loss_and_gradient(torch, Xt, yt, W: np.ndarray, reg: float) -> tuple[float, np.ndarray]:
+    """The same loss and dW as softmax_loss_vectorized, computed by PyTorch."""
+    Wt = torch.from_numpy(W).requires_grad_(True)  # shares W's memory, never writes it
+    scores = Xt @ Wt  # (N, C)
+    loss = torch.nn.functional.cross_entropy(scores, yt) + reg * (Wt * Wt).sum()
+    loss.backward()  # dW = X.T @ (probs - onehot) / N + 2 * reg * W
+    return loss.item(), Wt.grad.numpy()
+
+
+def check_torch_agrees(torch, Xt, yt, W: np.ndarray, X: np.ndarray, y: np.ndarray) -> str | None:
+    """None if torch computes the same loss and dW as the reference, else a note."""
+    loss, dW = softmax_loss_vectorized(W, X, y, REG)
+    torch_loss, torch_dW = torch_loss_and_gradient(torch, Xt, yt, W, REG)
+    tol = 1e-3 if X.dtype == np.float32 else 1e-8  # rounding of sums over N in another order
+    scale = np.max(np.abs(dW))
+    if abs(loss - torch_loss) <= tol * abs(loss) and np.max(np.abs(dW - torch_dW)) <= tol * scale:
+        return None
+    return (f"WARNING: torch disagrees with softmax_loss_vectorized at N={X.shape[0]} {X.dtype}: "
+            f"loss {torch_loss} vs {loss}, max |dW difference| {np.max(np.abs(dW - torch_dW)):.3g}")
+
+
+def time_loss_functions(
+    X: np.ndarray, y: np.ndarray, W: np.ndarray, dscores: np.ndarray, torch, repeats: int, pause: float
+) -> tuple[dict[str, float], dict[str, float], str | None]:
+    """Time the loss pair and its floors on one problem; then the product layouts.
+
+    Returns (times of the main contenders, times of each layout, a note or None).
+    """
+    ones = np.ones(X.shape[1], dtype=X.dtype)  # (D,)
+    scores_product = SCORES_FORMS[REFERENCE_SCORES]
+    gradient_product = GRADIENT_FORMS[REFERENCE_GRADIENT]
+    contenders: dict[str, Callable[[], object]] = {
+        "vectorized": lambda: softmax_loss_vectorized(W, X, y, REG),
+        "two products": lambda: (scores_product(X, W), gradient_product(X, dscores)),
+        "one read of X": lambda: X @ ones,
+        "input checks": lambda: check_loss_inputs(W, X, y, REG),
+    }
+    if X.shape[0] <= NAIVE_MAX_N:
+        contenders["naive"] = lambda: softmax_loss_naive(W, X, y, REG)
+    note = None
+    if torch is not None:
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)  # no copies
+        contenders["torch"] = lambda: torch_loss_and_gradient(torch, Xt, yt, W, REG)
+        note = check_torch_agrees(torch, Xt, yt, W, X, y)
+    times = time_interleaved(contenders, repeats, pause=pause)
+
+    layouts: dict[str, Callable[[], object]] = {}
+    for name, form in SCORES_FORMS.items():
+        layouts[name] = lambda form=form: form(X, W)
+    for name, form in GRADIENT_FORMS.items():
+        layouts[name] = lambda form=form: form(X, dscores)
+    layout_times = time_interleaved(layouts, repeats, pause=pause)
+    return times, layout_times, note
+
+
+def time_training(
+    num_train: int, num_iters: int, repeats: int, step_repeats: int, rng: np.random.Generator
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Throughput of Softmax.train and the cost of each part of one step.
+
+    Returns (train timings, step-part timings), in seconds.
+    """
+    X = rng.standard_normal((num_train, DIM))  # (N, D) float64, as the notebook's data
+    y = rng.integers(0, NUM_CLASSES, size=num_train)  # (N,)
+    model = Softmax()
+    model.train(X, y, learning_rate=LEARNING_RATE, num_iters=1, seed=SEED)  # creates W
+    train_calls = {
+        "train, 1 iteration": lambda: model.train(
+            X, y, learning_rate=LEARNING_RATE, reg=REG, num_iters=1, batch_size=BATCH_SIZE, seed=SEED),
+        f"train, {num_iters} iterations": lambda: model.train(
+            X, y, learning_rate=LEARNING_RATE, reg=REG, num_iters=num_iters, batch_size=BATCH_SIZE,
+            seed=SEED),
+    }
+    train_times = time_interleaved(train_calls, repeats)
+
+    # The parts of one step, as LinearClassifier.train runs them. Each gather
+    # takes a fresh batch, since a batch read twice would already sit in cache.
+    batches = iter(rng.integers(0, num_train, size=(WARMUP + step_repeats + 1, BATCH_SIZE)))
+
+    def gather() -> tuple[np.ndarray, np.ndarray]:
+        batch = next(batches)  # (B,)
+        return X[batch], y[batch]  # (B, D), (B,)
+
+    W = model.W.copy()  # (D, C)
+    X_batch, y_batch = gather()  # (B, D), (B,)
+    _, dW = softmax_loss_vectorized(W, X_batch, y_batch, REG)  # (D, C)
+    dscores = rng.standard_normal((BATCH_SIZE, NUM_CLASSES)) / BATCH_SIZE  # (B, C)
+    parts: dict[str, Callable[[], object]] = {
+        "sample the indices": lambda: rng.integers(0, num_train, size=BATCH_SIZE),
+        "gather X[batch], y[batch]": gather,
+        "loss (whole)": lambda: softmax_loss_vectorized(W, X_batch, y_batch, REG),
+        "scores product": lambda: SCORES_FORMS[REFERENCE_SCORES](X_batch, W),
+        "dW product": lambda: GRADIENT_FORMS[REFERENCE_GRADIENT](X_batch, dscores),
+        "update W -= lr * dW": lambda: np.subtract(W, LEARNING_RATE * dW, out=W),
+    }
+    for name, form in SCORES_FORMS.items():
+        parts[f"layout {name}"] = lambda form=form: form(X_batch, W)
+    for name, form in GRADIENT_FORMS.items():
+        parts[f"layout {name}"] = lambda form=form: form(X_batch, dscores)
+    step_times = time_interleaved(parts, step_repeats)
+    return train_times, step_times
+
+
+# --- formatting ------------------------------------------------------------
+
+
+def fmt_time(seconds: float | None) -> str:
+    """Milliseconds with 3 significant digits, e.g. '212 ms', '0.0214 ms'."""
+    if seconds is None:
+        return NOT_RUN
+    return f"{seconds * 1e3:.3g} ms"
+
+
+def fmt_us(seconds: float) -> str:
+    return f"{seconds * 1e6:.0f} µs"
+
+
+def fmt_ratio(numerator: float | None, denominator: float | None) -> str:
+    if numerator is None or denominator is None:
+        return NOT_RUN
+    return f"{numerator / denominator:.2f}x"
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+LOSS_HEADERS = (
+    "N", "dtype", "naive", "vectorized", "two products", "one read of X", "input checks", "torch",
+    "vectorized / two products", "vectorized / one read", "vectorized / torch", "naive / vectorized",
+)
+LAYOUT_HEADERS = ("N", "dtype", *SCORES_FORMS, *GRADIENT_FORMS)
+STEP_HEADERS = ("part of one step", "median", "share of the step")
+
+
+def loss_row(num_train: int, dtype: np.dtype, times: dict[str, float], torch_installed: bool) -> list[str]:
+    vec = times["vectorized"]
+    naive = times.get("naive")
+    torch_time = times.get("torch")
+    return [
+        str(num_train), np.dtype(dtype).name, fmt_time(naive), fmt_time(vec),
+        fmt_time(times["two products"]), fmt_time(times["one read of X"]), fmt_time(times["input checks"]),
+        fmt_time(torch_time) if torch_installed else NOT_INSTALLED,
+        fmt_ratio(vec, times["two products"]), fmt_ratio(vec, times["one read of X"]),
+        fmt_ratio(vec, torch_time) if torch_installed else NOT_INSTALLED, fmt_ratio(naive, vec),
+    ]
+
+
+def layout_row(num_train: int, dtype: np.dtype, times: dict[str, float]) -> list[str]:
+    cells = []
+    for name in LAYOUT_HEADERS[2:]:
+        cell = fmt_time(times[name])
+        cells.append(f"**{cell}**" if name in (REFERENCE_SCORES, REFERENCE_GRADIENT) else cell)
+    return [str(num_train), np.dtype(dtype).name, *cells]
+
+
+def step_breakdown(train_times: dict[str, float], step_times: dict[str, float],
+                   num_iters: int) -> dict[str, float]:
+    """Seconds per part of one SGD step, plus the whole step and train()'s per-call cost."""
+    one = train_times["train, 1 iteration"]
+    many = train_times[f"train, {num_iters} iterations"]
+    step = (many - one) / (num_iters - 1)  # the per-call input checks cancel out
+    products = step_times["scores product"] + step_times["dW product"]
+    return {
+        "sample": step_times["sample the indices"],
+        "gather": step_times["gather X[batch], y[batch]"],
+        "scores product": step_times["scores product"],
+        "dW product": step_times["dW product"],
+        "rest of loss": step_times["loss (whole)"] - products,
+        "update": step_times["update W -= lr * dW"],
+        "step": step,
+        "per call": max(one - step, 0.0),
+        "train call": many,
+    }
+
+
+def training_report(parts: dict[str, float], step_times: dict[str, float], num_train: int,
+                    num_iters: int) -> str:
+    step = parts["step"]
+    labels = [
+        ("sample the indices (`rng.integers`)", "sample"),
+        ("gather `X[batch]`, `y[batch]`", "gather"),
+        (f"scores product `{REFERENCE_SCORES}`", "scores product"),
+        (f"dW product `{REFERENCE_GRADIENT}`", "dW product"),
+        ("rest of the loss (checks, softmax, reg)", "rest of loss"),
+        ("update `W -= lr * dW`", "update"),
+    ]
+    rows = [[label, fmt_us(parts[key]), f"{100 * parts[key] / step:.0f}%"] for label, key in labels]
+    rows.append(["one whole step, measured inside `Softmax.train`", fmt_us(step), "100%"])
+    layouts = ", ".join(
+        f"`{name}` {fmt_us(step_times[f'layout {name}'])}" for name in (*SCORES_FORMS, *GRADIENT_FORMS))
+    return "\n".join([
+        f"`Softmax.train` at batch size {BATCH_SIZE} on a {num_train} x {DIM} float64 array: "
+        f"**{num_iters / parts['train call']:.0f} iterations/s** for `num_iters={num_iters}` "
+        f"({1 / step:.0f} steps/s once started; each call first spends {fmt_time(parts['per call'])} "
+        f"checking its inputs, two passes over X for NaN/inf). "
+        f"The parts below are timed on their own, so they need not add up to the step exactly.",
+        "",
+        markdown_table(STEP_HEADERS, rows),
+        "",
+        f"Product layouts at batch size {BATCH_SIZE}: {layouts}.",
+    ])
+
+
+def targets_report(all_times: dict[tuple[int, str], dict[str, float]], parts: dict[str, float],
+                   torch_installed: bool) -> str:
+    """The reference solution's targets from the issue, each with its measured value."""
+    largest = max(n for n, _ in all_times)
+    times = all_times[(largest, "float64")]
+    vec = times["vectorized"]
+    lines = ["Targets for the reference solution:", ""]
+    if torch_installed:
+        ratio = vec / times["torch"]
+        verdict = "met" if ratio <= TORCH_TARGET else "not met"
+        lines.append(f"- vectorized / torch at N = {largest}, float64: {ratio:.2f}x "
+                     f"(target <= {TORCH_TARGET:.1f}x): **{verdict}**")
+    else:
+        lines.append(f"- vectorized / torch at N = {largest}, float64: not measured ({NOT_INSTALLED})")
+    ratio = vec / times["one read of X"]
+    verdict = "met" if ratio <= READ_TARGET else "not met"
+    lines.append(f"- vectorized / one read of X at N = {largest}, float64: {ratio:.2f}x "
+                 f"(target <= {READ_TARGET:.1f}x): **{verdict}**")
+    naive_n = max((n for (n, _), row in all_times.items() if "naive" in row), default=None)
+    for dtype in (np.dtype(dt).name for dt in DTYPES):
+        row = all_times.get((naive_n, dtype), {})
+        if "naive" in row:
+            lines.append(f"- naive / vectorized at N = {naive_n}, {dtype}: "
+                         f"{row['naive'] / row['vectorized']:.1f}x (reported, no target)")
+    products = parts["scores product"] + parts["dW product"]
+    copying = parts["sample"] + parts["gather"]
+    verdict = "met" if products > copying else "not met"
+    lines.append(f"- SGD step: the two products take {100 * products / parts['step']:.0f}% of it, sampling "
+                 f"and gathering the batch {100 * copying / parts['step']:.0f}% "
+                 f"(target: the products dominate): **{verdict}**")
+    return "\n".join(lines)
+
+
+def blas_description() -> str:
+    """Name and version of the BLAS NumPy was built with."""
+    try:
+        config = np.show_config(mode="dicts")  # NumPy >= 1.25
+        blas = config["Build Dependencies"]["blas"]
+        return f"{blas.get('name', 'unknown')} {blas.get('version', '')}".strip()
+    except (TypeError, KeyError, AttributeError):
+        pass
+    # Older NumPy 1.x: the build info is a dict per library.
+    for key in ("blas_opt_info", "blas_ilp64_opt_info", "openblas_info", "blas_mkl_info"):
+        info = getattr(np.__config__, key, None)
+        if info:
+            return ", ".join(info.get("libraries", [])) or key
+    return "unknown"
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_line(torch, load_before: float, load_after: float) -> str:
+    cores = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    threads = [f"{k}={os.environ[k]}" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+               if k in os.environ]
+    if torch is None:
+        torch_text = "torch not installed"
+    else:
+        backend = "MKL" if torch.backends.mkl.is_available() else "its own BLAS"
+        torch_text = f"torch {torch.__version__} ({backend}, {torch.get_num_threads()} threads)"
+    return (
+        f"Machine: {cpu_model()}, {cores} cores ({usable} usable); Python {platform.python_version()}; "
+        f"NumPy {np.__version__} with {blas_description()}; {torch_text}; "
+        f"threads: {', '.join(threads) or 'library defaults'}; "
+        f"load average {load_before:.1f} at start, {load_after:.1f} at end."
+    )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help=f"tiny sizes {QUICK_SIZES}, one repetition, a short training run")
+    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
+    parser.add_argument("--repeats", type=int, default=None, help=f"timed runs per figure (default {REPEATS})")
+    args = parser.parse_args(argv)
+    if args.repeats is not None and args.repeats < 1:
+        parser.error(f"--repeats: expected a positive integer, got {args.repeats}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    sizes = QUICK_SIZES if args.quick else SIZES
+    repeats = args.repeats or (1 if args.quick else REPEATS)
+    pause = 0.0 if args.quick else PAUSE_S
+    train_n, train_iters = (QUICK_TRAIN_N, QUICK_TRAIN_ITERS) if args.quick else (TRAIN_N, TRAIN_ITERS)
+    step_repeats = 5 if args.quick else STEP_REPEATS
+    torch = load_torch(not args.no_torch)
+    load_before = os.getloadavg()[0]
+    rng = np.random.default_rng(SEED)
+
+    all_times: dict[tuple[int, str], dict[str, float]] = {}
+    loss_rows, layout_rows, notes = [], [], []
+    for num_train in sizes:
+        # Built once per N in float64, then cast: at N = 49000 X is 1.2 GB.
+        X = rng.standard_normal((num_train, DIM))  # (N, D)
+        y = rng.integers(0, NUM_CLASSES, size=num_train)  # (N,)
+        W = WEIGHT_SCALE * rng.standard_normal((DIM, NUM_CLASSES))  # (D, C)
+        dscores = rng.standard_normal((num_train, NUM_CLASSES)) / num_train  # (N, C)
+        for dtype in DTYPES:
+            X, W, dscores = X.astype(dtype, copy=False), W.astype(dtype), dscores.astype(dtype)
+            print(f"timing N={num_train} {np.dtype(dtype).name} ...", file=sys.stderr, flush=True)
+            times, layout_times, note = time_loss_functions(X, y, W, dscores, torch, repeats, pause)
+            all_times[(num_train, np.dtype(dtype).name)] = times
+            loss_rows.append(loss_row(num_train, dtype, times, torch is not None))
+            layout_rows.append(layout_row(num_train, dtype, layout_times))
+            if note:
+                notes.append(note)
+        del X  # free the big array before the next size
+
+    print(f"timing Softmax.train on {train_n} x {DIM} ...", file=sys.stderr, flush=True)
+    train_times, step_times = time_training(
+        train_n, train_iters, 1 if args.quick else TRAIN_REPEATS, step_repeats, rng)
+    parts = step_breakdown(train_times, step_times, train_iters)
+    load_after = os.getloadavg()[0]
+
+    command = "python -m benchmarks.bench_softmax" + (" --quick" if args.quick else "")
+    print(f"Softmax loss and gradient at D = {DIM}, C = {NUM_CLASSES}: median of {repeats} "
+          f"run(s) after a warm-up, contenders interleaved (`{command}`).\n")
+    print(markdown_table(LOSS_HEADERS, loss_rows))
+    print()
+    print("Layouts of the two products (the reference's in bold):\n")
+    print(markdown_table(LAYOUT_HEADERS, layout_rows))
+    print()
+    print(training_report(parts, step_times, train_n, train_iters))
+    print()
+    print(targets_report(all_times, parts, torch is not None))
+    print()
+    for note in notes:
+        print(note)
+    cores = os.cpu_count() or 1
+    if max(load_before, load_after) > cores:
+        print(f"Note: the load average ({max(load_before, load_after):.1f}) exceeded the {cores} cores: "
+              "other processes competed for the CPU, and multi-threaded BLAS calls wait for every "
+              "thread, so these medians are pessimistic. Rerun on a quiet machine, or compare with "
+              "`OPENBLAS_NUM_THREADS=1`.")
+    print(machine_line(torch, load_before, load_after))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
