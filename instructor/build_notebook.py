@@ -625,7 +625,8 @@ TRAINING = [
     smooth = np.convolve(loss_history, np.ones(window) / window, mode="valid")
     plt.figure(figsize=(8, 4))
     plt.plot(loss_history, color="0.75", lw=0.8, label="loss of each minibatch")
-    plt.plot(np.arange(window - 1, num_iters), smooth, color="k", label=f"moving average of {window}")
+    centres = np.arange(len(smooth)) + (window - 1) / 2  # each average drawn mid-window
+    plt.plot(centres, smooth, color="k", label=f"moving average of {window} steps")
     plt.yscale("log")
     plt.xlabel("iteration")
     plt.ylabel("loss (log scale)")

@@ -1,0 +1,326 @@
+"""Tests for assignment.ipynb: the file is clean, and the notebook runs end to end.
+
+Static checks (fast): valid nbformat v4; no outputs or execution counts; one
+cell tagged `parameters` that sets every run setting, which no later cell
+reassigns; solution markers paired; and, in the instructor's repository, the
+file is exactly what `python -m instructor.build_notebook` writes.
+
+The execution test (marked slow, about half a minute) writes a small synthetic
+stand-in into a temporary directory, shrinks the run papermill-style by
+inserting a cell right after the `parameters` cell, executes every cell with
+nbclient (any cell error fails the test), and reads back the results that an
+appended cell prints as JSON. The kernel is `softmax-kit` (registered by
+setup.sh) when it runs this interpreter, else this interpreter itself.
+
+    .venv/bin/python -m pytest tests/test_notebook.py              # everything
+    .venv/bin/python -m pytest tests/test_notebook.py -m "not slow"  # static only
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOK = REPO / "assignment.ipynb"
+BUILDER = REPO / "instructor" / "build_notebook.py"
+PARAMETERS_TAG = "parameters"
+KIT_KERNEL = "softmax-kit"  # the kernel setup.sh registers for .venv
+# Split so that this file never holds a marker line itself (the release checks for them).
+BEGIN, END = "### BEGIN " + "SOLUTION", "### END " + "SOLUTION"
+
+# Every setting a run may change; the parameters cell must set each one.
+PARAMETER_NAMES = {
+    "cifar10_dir", "num_training", "num_validation", "num_test", "num_dev",
+    "learning_rates", "regularization_strengths", "num_iters", "batch_size", "seed",
+}
+
+# The shrunken run: 500 training images (400 train + 100 validation), 100 test.
+SYNTHETIC_TRAIN, SYNTHETIC_TEST = 500, 100
+SMALL_RUN = {
+    "num_training": 400,
+    "num_validation": 100,
+    "num_test": 100,
+    "num_dev": 100,
+    "learning_rates": [1e-7, 1e-6],
+    "regularization_strengths": [1e3, 1e4],
+    "num_iters": 80,
+    "batch_size": 50,
+    "seed": 0,
+}
+CELL_TIMEOUT_SECONDS = 300  # per cell: generous for a loaded CI machine, still finite
+NUM_CLASSES = 10
+# Accuracies well above chance (0.1): the stand-in is learnable even in 80 steps.
+MIN_ACCURACY = 0.2
+# The gradient check's verdict threshold (gradient_check.PASS_THRESHOLD) ...
+GRAD_CHECK_PASS = 1e-5
+# ... and the Jacobian check: finite differences on 10 well-scaled scores reach ~1e-10.
+JACOBIAN_TOL = 1e-7
+# With weights of size 1e-4 the first loss is log(10) give or take about a tenth.
+INITIAL_LOSS_TOL = 0.3
+RESULTS_PREFIX = "NOTEBOOK_RESULTS "
+
+# Appended to the notebook: everything the test checks, as one line of JSON.
+REPORT_CELL = f"""
+import json as _json, sys as _sys
+print({RESULTS_PREFIX!r} + _json.dumps({{
+    "executable": _sys.executable,
+    "test_accuracy": float(test_accuracy),
+    "best_val": float(best_val),
+    "best_W_shape": list(best_softmax.W.shape),
+    "results": [[lr, reg, float(tr), float(va)] for (lr, reg), (tr, va) in results.items()],
+    "grad_checks": {{
+        repr(float(reg)): {{"max_rel_error": r.max_rel_error, "passed": r.passed,
+                            "num_checked": r.num_checked}}
+        for reg, r in grad_checks.items()
+    }},
+    "jacobian_error": float(jacobian_error),
+    "dL_ds_error": float(dL_ds_error),
+    "initial_loss": float(initial_loss),
+    "loss_difference": float(loss_difference),
+    "grad_difference": float(grad_difference),
+    "train_accuracy": float(train_accuracy),
+    "val_accuracy": float(val_accuracy),
+    "num_losses": len(loss_history),
+    "shapes": {{name: list(value.shape) for name, value in
+               [("X_train", X_train), ("X_val", X_val), ("X_test", X_test), ("X_dev", X_dev)]}},
+    "synthetic": bool(data["synthetic"]),
+}}))
+"""
+
+
+def read_notebook() -> nbformat.NotebookNode:
+    return nbformat.read(NOTEBOOK, as_version=nbformat.NO_CONVERT)
+
+
+def parameters_index(notebook: nbformat.NotebookNode) -> int:
+    tagged = [i for i, cell in enumerate(notebook.cells) if PARAMETERS_TAG in cell.metadata.get("tags", [])]
+    if len(tagged) != 1:
+        raise ValueError(f"expected exactly one cell tagged {PARAMETERS_TAG!r}, got {len(tagged)}")
+    return tagged[0]
+
+
+def python_of(cell: nbformat.NotebookNode) -> ast.Module:
+    """A code cell's source as Python, with IPython magics and shell lines blanked out."""
+    lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in cell.source.splitlines()]
+    return ast.parse("\n".join(lines))
+
+
+def assigned_names(tree: ast.AST) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+    return names
+
+
+# --- the file ---------------------------------------------------------------
+
+
+def test_notebook_is_valid_nbformat_4():
+    notebook = read_notebook()
+    assert notebook.nbformat == 4, f"expected nbformat 4, got {notebook.nbformat}"
+    nbformat.validate(notebook)
+    ids = [cell.get("id") for cell in notebook.cells]
+    assert len(set(ids)) == len(ids), "cell ids must be unique"
+
+
+def test_notebook_is_committed_without_outputs_or_execution_counts():
+    executed = [
+        f"cell {i} ({cell.get('id')})" for i, cell in enumerate(read_notebook().cells)
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)
+    ]
+    assert not executed, "clear the outputs before committing (Kernel > Restart & Clear Output): " + ", ".join(executed)
+
+
+def test_notebook_kernel_is_the_portable_python3():
+    kernelspec = read_notebook().metadata.get("kernelspec", {})
+    assert kernelspec.get("name") == "python3", (
+        f"expected kernelspec name 'python3' (the venv's own kernel under .venv/bin/jupyter), got {kernelspec}"
+    )
+
+
+def test_exactly_one_parameters_cell_sets_every_run_setting():
+    notebook = read_notebook()
+    cell = notebook.cells[parameters_index(notebook)]
+    assert cell.cell_type == "code"
+    missing = PARAMETER_NAMES - assigned_names(python_of(cell))
+    assert not missing, f"the parameters cell should set {sorted(missing)}"
+
+
+def test_no_later_cell_reassigns_a_parameter():
+    notebook = read_notebook()
+    start = parameters_index(notebook) + 1
+    offenders = []
+    for i, cell in enumerate(notebook.cells[start:], start=start):
+        if cell.cell_type == "code":
+            clash = assigned_names(python_of(cell)) & PARAMETER_NAMES
+            if clash:
+                offenders.append(f"cell {i} ({cell.get('id')}) sets {sorted(clash)}")
+    assert not offenders, "settings belong in the parameters cell only:\n" + "\n".join(offenders)
+
+
+def test_every_solution_region_is_closed_in_its_own_cell():
+    problems = []
+    for i, cell in enumerate(read_notebook().cells):
+        open_line = None
+        for number, line in enumerate(cell.source.splitlines(), start=1):
+            text = line.strip()
+            if "BEGIN SOLUTION" in text.upper() or "END SOLUTION" in text.upper():
+                if text not in (BEGIN, END):
+                    problems.append(f"cell {i}, line {number}: malformed marker {text!r}")
+                elif text == BEGIN and open_line is not None:
+                    problems.append(f"cell {i}, line {number}: nested {BEGIN!r} (open since line {open_line})")
+                elif text == BEGIN:
+                    open_line = number
+                elif open_line is None:
+                    problems.append(f"cell {i}, line {number}: {END!r} without a {BEGIN!r}")
+                else:
+                    open_line = None
+        if open_line is not None:
+            problems.append(f"cell {i}, line {open_line}: {BEGIN!r} never closed")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.skipif(not BUILDER.exists(), reason="instructor/build_notebook.py is not part of the student kit")
+def test_notebook_is_exactly_what_the_builder_writes():
+    from instructor import build_notebook
+
+    assert NOTEBOOK.read_text(encoding="utf-8") == build_notebook.render(), (
+        "assignment.ipynb differs from instructor/build_notebook.py: edit the builder, then run "
+        "`.venv/bin/python -m instructor.build_notebook`"
+    )
+
+
+# --- running it -------------------------------------------------------------
+
+
+def _is_this_python(argv0: str) -> bool:
+    # jupyter_client runs sys.executable for a bare "python" / "python3" / "python3.X".
+    bare = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
+    # No symlink resolution: a venv's python links to the system one but has other packages.
+    return argv0 in bare or os.path.abspath(argv0) == os.path.abspath(sys.executable)
+
+
+def kernel_for_this_interpreter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A kernel name that runs sys.executable: softmax-kit, python3, or a temporary one."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    manager = KernelSpecManager()
+    for name in (KIT_KERNEL, "python3"):
+        try:
+            spec = manager.get_kernel_spec(name)
+        except NoSuchKernel:
+            continue
+        if spec.argv and _is_this_python(spec.argv[0]):
+            return name
+    # Neither runs this interpreter (e.g. a user-wide python3 kernel for another
+    # Python): register one for it, visible to this test only.
+    name = "softmax-kit-test"
+    spec_dir = tmp_path / "jupyter" / "kernels" / name
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "softmax kit (test)", "language": "python",
+    }))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return name
+
+
+@pytest.fixture(scope="module")
+def small_synthetic_dataset(tmp_path_factory) -> Path:
+    from data.get_cifar10 import make_synthetic_cifar10
+
+    return make_synthetic_cifar10(tmp_path_factory.mktemp("cifar10"), SYNTHETIC_TRAIN, SYNTHETIC_TEST, seed=0)
+
+
+@pytest.fixture(scope="module")
+def executed(small_synthetic_dataset, tmp_path_factory) -> dict:
+    """Run the whole notebook on the small stand-in; return the results it printed."""
+    from nbclient import NotebookClient
+
+    tmp_path = tmp_path_factory.mktemp("kernel")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("MPLBACKEND", "Agg")
+        monkeypatch.delenv("CIFAR10_DIR", raising=False)
+        kernel_name = kernel_for_this_interpreter(tmp_path, monkeypatch)
+
+        notebook = read_notebook()
+        overrides = {"cifar10_dir": str(small_synthetic_dataset), **SMALL_RUN}
+        injected = "\n".join(f"{name} = {value!r}" for name, value in overrides.items())
+        notebook.cells.insert(parameters_index(notebook) + 1, nbformat.v4.new_code_cell(injected))
+        notebook.cells.append(nbformat.v4.new_code_cell(REPORT_CELL))
+
+        client = NotebookClient(
+            notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name=kernel_name,
+            resources={"metadata": {"path": str(REPO)}},  # run from the kit's folder, as Jupyter does
+        )
+        client.execute()  # raises CellExecutionError, naming the cell, on any error
+
+    lines = [
+        line for output in notebook.cells[-1].outputs if output.output_type == "stream"
+        for line in output.text.splitlines() if line.startswith(RESULTS_PREFIX)
+    ]
+    assert len(lines) == 1, f"the report cell printed no results: {notebook.cells[-1].outputs}"
+    return json.loads(lines[0][len(RESULTS_PREFIX):])
+
+
+@pytest.mark.slow
+def test_notebook_runs_in_this_interpreter_on_the_synthetic_stand_in(executed):
+    assert os.path.abspath(executed["executable"]) == os.path.abspath(sys.executable), (
+        f"the kernel ran {executed['executable']}, not this interpreter {sys.executable}"
+    )
+    assert executed["synthetic"] is True, "the loader should report the stand-in as synthetic"
+
+
+@pytest.mark.slow
+def test_notebook_honours_the_sizes_from_the_parameters_cell(executed):
+    dim = 32 * 32 * 3 + 1
+    expected = {
+        "X_train": [SMALL_RUN["num_training"], dim], "X_val": [SMALL_RUN["num_validation"], dim],
+        "X_test": [SMALL_RUN["num_test"], dim], "X_dev": [SMALL_RUN["num_dev"], dim],
+    }
+    assert executed["shapes"] == expected
+    assert executed["num_losses"] == SMALL_RUN["num_iters"], "the first training run ignored num_iters"
+    pairs = sorted((lr, reg) for lr, reg, _, _ in executed["results"])
+    grid = sorted((lr, reg) for lr in SMALL_RUN["learning_rates"] for reg in SMALL_RUN["regularization_strengths"])
+    assert pairs == grid, f"the search should try exactly the grid of the parameters cell: {pairs}"
+
+
+@pytest.mark.slow
+def test_notebook_gradient_checks_pass_with_and_without_regularization(executed):
+    checks = executed["grad_checks"]
+    assert "0.0" in checks and len(checks) == 2, f"expected a check at reg = 0 and one at a large reg, got {checks}"
+    large_reg = max(float(reg) for reg in checks)
+    assert large_reg >= 1e3, f"the regularized check should use a large reg, got {large_reg}"
+    for reg, check in checks.items():
+        assert check["num_checked"] > 0
+        assert check["passed"] and check["max_rel_error"] < GRAD_CHECK_PASS, f"reg = {reg}: {check}"
+    assert executed["jacobian_error"] < JACOBIAN_TOL and executed["dL_ds_error"] < JACOBIAN_TOL, executed
+
+
+@pytest.mark.slow
+def test_notebook_losses_and_naive_vectorized_agreement_are_sensible(executed):
+    assert abs(executed["initial_loss"] - math.log(NUM_CLASSES)) < INITIAL_LOSS_TOL, executed["initial_loss"]
+    assert executed["loss_difference"] < 1e-10, executed["loss_difference"]
+    assert executed["grad_difference"] < 1e-8, executed["grad_difference"]
+
+
+@pytest.mark.slow
+def test_notebook_accuracies_are_sensible(executed):
+    val_accuracies = [va for _, _, _, va in executed["results"] if not np.isnan(va)]
+    assert executed["best_val"] == pytest.approx(max(val_accuracies)), (
+        f"best_val {executed['best_val']} should be the best validation accuracy of the search, {max(val_accuracies)}"
+    )
+    for name in ("best_val", "test_accuracy", "train_accuracy", "val_accuracy"):
+        value = executed[name]
+        assert MIN_ACCURACY < value <= 1.0, f"{name} = {value}: expected well above chance (0.1) on the stand-in"
+    assert executed["best_W_shape"] == [32 * 32 * 3 + 1, NUM_CLASSES]
