@@ -435,6 +435,7 @@ MATHS = [
 
     J_formula = None  # (C, C): J[j, k] = d p_j / d s_k
     dL_ds_formula = None  # (C,): gradient of -log p[label] with respect to s
+    # TODO: both from p and label alone, no loops (np.diag, np.outer, np.eye help).
     ### BEGIN SOLUTION
     J_formula = np.diag(p) - np.outer(p, p)
     dL_ds_formula = p - np.eye(num_classes)[label]
@@ -641,6 +642,8 @@ TRAINING = [
     code("accuracy", r"""
     train_accuracy = None
     val_accuracy = None
+    # TODO: the fraction of correct predictions of `softmax` on (X_train, y_train)
+    # and on (X_val, y_val).
     ### BEGIN SOLUTION
     train_accuracy = np.mean(softmax.predict(X_train) == y_train)
     val_accuracy = np.mean(softmax.predict(X_val) == y_val)
@@ -682,6 +685,10 @@ SEARCH = [
     best_val = -1.0  # the best validation accuracy seen so far
     best_softmax = None  # the classifier that reached it
     grid = list(itertools.product(learning_rates, regularization_strengths))
+    # TODO: for each (lr, reg) in grid (wrap it in tqdm for a progress bar): train a
+    # new Softmax with num_iters, batch_size and seed; a TrainingDivergedError
+    # records (np.nan, np.nan); otherwise store both accuracies in results and
+    # keep the best validation accuracy in best_val and its model in best_softmax.
     ### BEGIN SOLUTION
     for lr, reg in tqdm(grid, desc="grid search"):
         model = Softmax()
@@ -767,6 +774,7 @@ TEST = [
     """),
     code("test-accuracy", r"""
     test_accuracy = None
+    # TODO: the accuracy of best_softmax on (X_test, y_test), as a float.
     ### BEGIN SOLUTION
     test_accuracy = float(np.mean(best_softmax.predict(X_test) == y_test))
     ### END SOLUTION
