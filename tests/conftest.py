@@ -3,8 +3,8 @@
 - A part you have not written yet (the `raise NotImplementedError()` left in
   its place) fails with one short line naming it, instead of a traceback:
   "softmax_loss_naive is not implemented yet (classifiers/softmax.py:60)".
-  The same holds when the notebook, run by tests/test_notebook.py, reaches
-  such a part.
+  The same holds when the notebook (tests/test_notebook.py) or a script run
+  in a subprocess (tests/test_benchmarks.py) stops on such a part.
 - Hypothesis profiles: the default one, and "grading" (fixed examples, no
   example database) selected with HYPOTHESIS_PROFILE=grading, which the
   grader uses so a score never depends on the random examples of one run.
@@ -83,6 +83,22 @@ def describe_notebook_stub(error: BaseException) -> str | None:
     return f"assignment.ipynb stopped at a cell that is not implemented yet{where}"
 
 
+# A Python traceback, printed by a subprocess, that ends on a stub.
+SUBPROCESS_STUB = re.compile(
+    r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<name>[\w.<>]+)\n\s*raise NotImplementedError\(\)\s*\n'
+    r"(?:\s*\^+\s*\n)?\s*NotImplementedError\b"
+)
+
+
+def describe_subprocess_stub(error: BaseException) -> str | None:
+    """The message for an error whose text holds a subprocess's stub traceback."""
+    frames = list(SUBPROCESS_STUB.finditer(str(error)))
+    if not frames:
+        return None
+    last = frames[-1]
+    return f"{last['name']} is not implemented yet ({_kit_path(last['file'])}:{last['line']})"
+
+
 def describe_not_implemented(error: BaseException | None) -> str | None:
     """The not-implemented message for a test's error, following its chain.
 
@@ -96,16 +112,14 @@ def describe_not_implemented(error: BaseException | None) -> str | None:
         if isinstance(error, NotImplementedError):
             message = describe_stub(error)
         else:
-            message = describe_notebook_stub(error)
+            message = describe_notebook_stub(error) or describe_subprocess_stub(error)
         if message is not None:
             return message
         error = error.__cause__ or error.__context__
     return None
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item):
-    outcome = yield
+def _shorten_not_implemented(outcome) -> None:
     if outcome.excinfo is None:
         return
     message = describe_not_implemented(outcome.excinfo[1])
@@ -115,3 +129,15 @@ def pytest_runtest_call(item: pytest.Item):
         pytest.fail(message, pytrace=False)
     except pytest.fail.Exception as failure:
         outcome.force_exception(failure)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    outcome = yield
+    _shorten_not_implemented(outcome)  # a fixture that needs an unimplemented part
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    outcome = yield
+    _shorten_not_implemented(outcome)

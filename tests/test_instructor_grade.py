@@ -25,12 +25,16 @@ from instructor.bundle import build_bundle
 from instructor.markers import BEGIN, END
 from instructor.sandbox import Limits
 
+pytestmark = pytest.mark.slow  # about two minutes on 2 cores: ~45 submissions graded in subprocesses
+
 REPO = Path(__file__).resolve().parent.parent
 SOFTMAX, LINEAR = "classifiers/softmax.py", "classifiers/linear_classifier.py"
 # Generous for these tests, short enough that the hanging submission is quick.
 TEST_LIMITS = Limits(timeout=8.0, memory_mb=3072, total=300.0)
 
-VEC_DW = "    dW = np.ascontiguousarray((probs.T @ X).T)  # (D, C)\n"
+# An int instead of a snippet: append the new lines at the end of that solution region
+# (the reference's own lines may be rewritten for speed; these edits survive that).
+NAIVE, VECTORIZED = 0, 1
 VEC_LOSS = "    loss = np.mean(np.log(sum_exp) - scores[rows, y]) + reg * np.sum(W * W)\n"
 NAIVE_LOSS = "    loss = loss / num_train + reg * np.sum(W * W)\n"
 UPDATE = "            self.W -= learning_rate * grad  # in place: W keeps its dtype\n"
@@ -45,10 +49,10 @@ MISTAKES = {
                                        "test_loss_includes_reg_times_sum_of_squared_weights[vectorized]"),
     "naive: no reg in the gradient": ([(SOFTMAX, "    dW /= num_train\n    dW += 2 * reg * W\n", "    dW /= num_train\n")],
                                       "test_regularization_gradient_is_2_reg_W[naive]"),
-    "vectorized: no reg in the gradient": ([(SOFTMAX, VEC_DW + "    dW += 2 * reg * W\n", VEC_DW)],
+    "vectorized: no reg in the gradient": ([(SOFTMAX, VECTORIZED, "dW = dW - 2 * reg * W\n")],
                                            "test_regularization_gradient_is_2_reg_W[vectorized]"),
     "0.5 * reg convention": ([(SOFTMAX, VEC_LOSS, VEC_LOSS.replace("+ reg *", "+ 0.5 * reg *")),
-                              (SOFTMAX, VEC_DW + "    dW += 2 * reg * W\n", VEC_DW + "    dW += reg * W\n")],
+                              (SOFTMAX, VECTORIZED, "dW = dW - reg * W\n")],
                              "test_loss_includes_reg_times_sum_of_squared_weights[vectorized]"),
     "vectorized: no division by N": ([(SOFTMAX, VEC_LOSS, VEC_LOSS.replace("np.mean(", "np.sum(")),
                                       (SOFTMAX, "    probs /= num_train  # (N, C), dscores\n", "")],
@@ -72,15 +76,14 @@ MISTAKES = {
                                    "test_loss_is_exact_when_correct_class_is_far_below_the_best[vectorized]"),
     "naive: log(exp / sum)": ([(SOFTMAX, "loss += np.log(sum_exp) - shifted[y[i]]", "loss += -np.log(exp_scores[y[i]] / sum_exp)")],
                               "test_loss_is_exact_when_correct_class_is_far_below_the_best[naive]"),
-    "vectorized: loop over examples": ([(SOFTMAX, VEC_DW, "    dW = sum(np.outer(X[i], probs[i]) for i in range(num_train))\n")],
+    "vectorized: loop over examples": ([(SOFTMAX, VECTORIZED, "dW = sum(np.outer(X[i], probs[i]) for i in range(num_train)) + 2 * reg * W\n")],
                                        "test_vectorized_source_has_no_loops"),
     "vectorized: loop for the -1": ([(SOFTMAX, "    probs[rows, y] -= 1  # (N, C), now P - Y\n",
                                       "    for i in range(num_train):\n        probs[i, y[i]] -= 1\n")],
                                     "check::vectorized_has_no_loops"),
-    "vectorized: modifies W in place": ([(SOFTMAX, VEC_DW + "    dW += 2 * reg * W\n", VEC_DW + "    W *= 2 * reg\n    dW += W\n")],
+    "vectorized: modifies W in place": ([(SOFTMAX, VECTORIZED, "W *= 2.0  # reuses W's memory\n")],
                                         "test_inputs_are_not_modified"),
-    "vectorized: float64 forced": ([(SOFTMAX, "    scores = X @ W  # (N, C)\n",
-                                     "    scores = X.astype(np.float64) @ W.astype(np.float64)  # (N, C)\n")],
+    "vectorized: float64 forced": ([(SOFTMAX, VECTORIZED, "dW = dW.astype(np.float64)\n")],
                                    "test_float32_inputs_give_float32_gradient[vectorized]"),
     "naive: float64 forced": ([(SOFTMAX, "    dW /= num_train\n", "    dW = dW.astype(np.float64) / num_train\n")],
                               "check::float32_stays_float32"),
@@ -192,9 +195,20 @@ def replace_region(text: str, index: int, body: str) -> str:
     return "".join(lines[: begin + 1] + new + lines[end:])
 
 
+def append_to_region(text: str, index: int, code: str) -> str:
+    """Add `code` just before the END marker of the index-th solution region."""
+    lines = text.splitlines(keepends=True)
+    end = [i for i, line in enumerate(lines) if line.strip() == END][index]
+    indent = lines[end][: len(lines[end]) - len(lines[end].lstrip())]
+    return "".join(lines[:end] + [indent + line for line in code.splitlines(keepends=True)] + lines[end:])
+
+
 def apply_edits(files: dict[str, str], edits) -> dict[str, str]:
     files = dict(files)
     for path, old, new in edits:
+        if isinstance(old, int):
+            files[path] = append_to_region(files[path], old, new)
+            continue
         count = files[path].count(old)
         if count != 1:
             raise AssertionError(f"{path}: the snippet {old!r} occurs {count} times in the reference; update the table")
@@ -361,7 +375,8 @@ def test_command_line_writes_gradescope_json_and_csv(tmp_path, bundle, capsys):
     # The bad one also tries to write the results itself, where the grader will.
     results = tmp_path / "out" / "results.json"
     (bad / "softmax.py").write_text(
-        f"import json\nopen({str(results)!r}, 'w').write(json.dumps({{'score': 100}}))\n" + (bad / "softmax.py").read_text())
+        f"import json, os\nos.makedirs({str(results.parent)!r}, exist_ok=True)\n"
+        f"open({str(results)!r}, 'w').write(json.dumps({{'score': 100}}))\n" + (bad / "softmax.py").read_text())
     code = grader.main([str(good), str(bad), "--bundle", str(bundle.root), "--jobs", "2", "--csv", str(tmp_path / "grades.csv"),
                         "--json-dir", str(tmp_path / "json"), "--timeout", "30"])
     assert code == 0

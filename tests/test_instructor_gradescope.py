@@ -61,6 +61,7 @@ def simulate(tmp_path: Path, autograder_zip: Path, submission: dict[str, str]) -
     return json.loads((root / "results" / "results.json").read_text())
 
 
+@pytest.mark.slow
 def test_run_autograder_grades_a_flat_submission(tmp_path, autograder_zip):
     files = {Path(p).name: (REPO / p).read_text() for p in GRADED}
     data = simulate(tmp_path, autograder_zip, files)
@@ -70,6 +71,7 @@ def test_run_autograder_grades_a_flat_submission(tmp_path, autograder_zip):
     assert visibilities == {"visible", "after_published"}
 
 
+@pytest.mark.slow
 def test_run_autograder_scores_a_broken_submission_and_still_writes_results(tmp_path, autograder_zip):
     files = {Path(p).name: (REPO / p).read_text() for p in GRADED}
     files["softmax.py"] = "def softmax_loss_naive(:\n"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from instructor import release
-from instructor.markers import MarkerError, strip_python, transform_notebook
+from instructor.markers import LOOKS_LIKE_MARKER, MarkerError, strip_python, transform_notebook
 
 REPO = Path(__file__).resolve().parent.parent
 BEGIN, END = "### BEGIN " + "SOLUTION", "### END " + "SOLUTION"  # split: this file is never released anyway
@@ -69,7 +69,10 @@ def test_student_kit_has_no_solution_left(student_kit):
         if not path.endswith((".py", ".ipynb")):
             continue  # prose (the README) may name the markers
         text = (student_kit / path).read_text(errors="replace")
-        assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text, f"a marker survived in {path}"
+        if path.endswith(".ipynb"):
+            text = "\n".join("".join(cell["source"]) for cell in json.loads(text)["cells"])
+        survivors = [line for line in text.splitlines() if LOOKS_LIKE_MARKER.match(line)]
+        assert not survivors, f"a marker survived in {path}: {survivors}"
     softmax = (student_kit / "classifiers/softmax.py").read_text()
     assert "np.log(sum_exp)" not in softmax, "solution code survived in classifiers/softmax.py"
     assert "    # YOUR CODE HERE\n    raise NotImplementedError()\n" in softmax
@@ -94,12 +97,11 @@ def test_released_notebook_is_stripped_and_clean(student_kit):
 
 
 def test_released_kit_collects_cleanly_and_says_what_is_not_implemented(student_kit):
-    result = run_pytest(student_kit, *GRADED_TEST_FILES)
-    summary = result.stdout.strip().splitlines()[-1]
+    result = run_pytest(student_kit)  # the whole suite, as a student runs it
     assert result.returncode == 1, result.stdout[-3000:]  # failures, not a usage or collection error
-    assert " error" not in summary, f"the released kit has collection errors:\n{result.stdout[-3000:]}"
-    failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
-    assert len(failed) >= 40, summary
+    assert "ERROR collecting" not in result.stdout, f"collection errors:\n{result.stdout[-3000:]}"
+    failed = [line for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    assert len(failed) >= 40, result.stdout.strip().splitlines()[-1]
     unexplained = [line for line in failed if "is not implemented yet" not in line]
     assert not unexplained, "failures that do not say 'not implemented yet':\n" + "\n".join(unexplained)
     for name in ("softmax_loss_naive", "softmax_loss_vectorized", "LinearClassifier.train"):
