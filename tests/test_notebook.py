@@ -291,7 +291,12 @@ def execute_notebook(dataset: Path, tmp_path: Path) -> dict:
         for line in output.text.splitlines() if line.startswith(RESULTS_PREFIX)
     ]
     assert len(lines) == 1, f"the report cell printed no results: {notebook.cells[-1].outputs}"
-    return json.loads(lines[0][len(RESULTS_PREFIX):])
+    results = json.loads(lines[0][len(RESULTS_PREFIX):])
+    load_cell = next(cell for cell in notebook.cells if cell.get("id") == "load-data")
+    results["load_output"] = "\n".join(
+        output.get("text", "") or output.get("data", {}).get("text/plain", "") for output in load_cell.outputs
+    )
+    return results
 
 
 @pytest.mark.slow
@@ -301,6 +306,9 @@ def test_notebook_runs_in_this_interpreter_on_the_synthetic_stand_in(notebook_ru
         f"the kernel ran {executed['executable']}, not this interpreter {sys.executable}"
     )
     assert executed["synthetic"] is True, "the loader should report the stand-in as synthetic"
+    assert "SYNTHETIC DATA" in executed["load_output"], (
+        f"the data cell should show the synthetic-data banner; it printed:\n{executed['load_output']}"
+    )
 
 
 @pytest.mark.slow
@@ -350,3 +358,27 @@ def test_notebook_accuracies_are_sensible(notebook_run):
         value = executed[name]
         assert MIN_ACCURACY < value <= 1.0, f"{name} = {value}: expected well above chance (0.1) on the stand-in"
     assert executed["best_W_shape"] == [32 * 32 * 3 + 1, NUM_CLASSES]
+
+
+@pytest.mark.slow
+def test_notebook_without_data_stops_with_the_command_that_fetches_it(tmp_path):
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("MPLBACKEND", "Agg")
+        kernel_name = kernel_for_this_interpreter(tmp_path, monkeypatch)
+        notebook = read_notebook()
+        start = parameters_index(notebook) + 1
+        load = next(i for i, cell in enumerate(notebook.cells) if cell.get("id") == "load-data")
+        empty = tmp_path / "no-data-here"
+        empty.mkdir()
+        # Set-up, parameters, the override, and the data cell; nothing after it.
+        notebook.cells = [*notebook.cells[:start], nbformat.v4.new_code_cell(f"cifar10_dir = {str(empty)!r}"),
+                          *notebook.cells[start:load + 1]]
+        client = NotebookClient(notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name=kernel_name,
+                                resources={"metadata": {"path": str(REPO)}})
+        with pytest.raises(CellExecutionError) as stopped:
+            client.execute()
+    message = str(stopped.value)
+    assert "FileNotFoundError" in message and ".venv/bin/python data/get_cifar10.py" in message, message
