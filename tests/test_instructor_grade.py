@@ -22,7 +22,7 @@ import pytest
 
 from instructor import grade as grader
 from instructor.bundle import build_bundle
-from instructor.markers import BEGIN, END
+from instructor.markers import BEGIN, END, strip_python
 from instructor.sandbox import Limits
 
 pytestmark = pytest.mark.slow  # about two minutes on 2 cores: ~45 submissions graded in subprocesses
@@ -239,6 +239,8 @@ def graded(bundle, tmp_path_factory) -> dict[str, grader.Grade]:
     root = tmp_path_factory.mktemp("submissions")
     reference = reference_files()
     submissions = {"reference": write_flat(root / "reference", reference)}
+    stubs = {path: strip_python(text, path) for path, text in reference.items()}
+    submissions["untouched stub"] = write_flat(root / "stub", stubs)
     for number, (name, (edits, _)) in enumerate(MISTAKES.items()):
         submissions[name] = write_flat(root / f"mistake{number}", apply_edits(reference, edits))
     for number, (name, regions) in enumerate(VARIANTS.items()):
@@ -259,7 +261,15 @@ def failed(grade: grader.Grade) -> dict[str, str]:
 
 def test_points_sum_to_the_documented_total(bundle):
     assert bundle.total == pytest.approx(100)
-    assert all(points > 0 for points in bundle.points.values())
+    assert all(points >= 0 for points in bundle.points.values())
+
+
+def test_untouched_student_kit_scores_zero(graded):
+    # Tests of kit code outside the student regions (load errors, untrained
+    # models) pass on a stub; they must carry no points.
+    grade = graded["untouched stub"]
+    earned = {t.name: t.score for t in grade.tests if t.score > 0}
+    assert grade.score == 0, f"the released stubs earned points: {earned}"
 
 
 def test_reference_gets_full_marks(graded):

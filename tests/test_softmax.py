@@ -276,6 +276,7 @@ LOOP_CALLS = {"map", "vectorize", "apply_along_axis", "frompyfunc", "fromiter"}
 
 
 def test_vectorized_source_has_no_loops():
+    softmax_loss_vectorized(*small_problem(), 0.1)  # a stub has no loops either: require it to run
     source = textwrap.dedent(inspect.getsource(softmax_loss_vectorized))
     found = []
     for node in ast.walk(ast.parse(source)):
@@ -317,31 +318,3 @@ def test_vectorized_runs_the_same_lines_for_any_N():
         f"softmax_loss_vectorized ran {small} lines for N=10 but {large} for N=40: "
         "something still loops over the examples"
     )
-
-
-# --- bad input -------------------------------------------------------------
-
-
-BAD_INPUTS = {
-    "X 1-D": (lambda W, X, y: (W, X[0], y), "2-D"),
-    "W transposed (C, D)": (lambda W, X, y: (W.T.copy(), X, y), "rows"),
-    "y 2-D": (lambda W, X, y: (W, X, y[:, None]), "1-D"),
-    "y too short": (lambda W, X, y: (W, X, y[:-1]), "labels"),
-    "label out of range": (lambda W, X, y: (W, X, np.full_like(y, W.shape[1])), r"\[0, 4\)"),
-    "negative label": (lambda W, X, y: (W, X, -np.ones_like(y)), ">= 0"),
-    "float labels": (lambda W, X, y: (W, X, y.astype(float)), "integer"),
-}
-
-
-@pytest.mark.parametrize("case", list(BAD_INPUTS))
-def test_bad_input_raises_value_error(loss_fn, case):
-    make, message = BAD_INPUTS[case]
-    W, X, y = make(*small_problem())
-    with pytest.raises(ValueError, match=message):
-        loss_fn(W, X, y, 0.1)
-
-
-@pytest.mark.parametrize("reg", [-1.0, float("nan"), float("inf")])
-def test_bad_reg_raises_value_error(loss_fn, reg):
-    with pytest.raises(ValueError, match="reg"):
-        loss_fn(*small_problem(), reg)
