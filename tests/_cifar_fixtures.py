@@ -27,13 +27,8 @@ import numpy as np
 import pytest
 
 from data.cifar10 import META_FILE, TEST_BATCH, TRAIN_BATCHES
-from data.get_cifar10 import (
-    BATCH_DIR_NAME,
-    CLASS_NAMES,
-    make_synthetic_cifar10,
-    synthetic_images,
-    write_batch,
-)
+from data.get_cifar10 import BATCH_DIR_NAME, make_synthetic_cifar10
+from data.synthetic_cifar10 import CLASS_NAMES, synthetic_images, write_batch
 
 SMALL_TRAIN = 50  # images in a test archive: 10 per training batch, a few KB each
 SMALL_TEST = 10
