@@ -92,10 +92,20 @@ INTRO = [
     installed elsewhere) choose the kernel **Python (softmax kit)**, named
     `softmax-kit`, which `./setup.sh` registers for the kit's `.venv`.
 
-    **Time.** The whole notebook on full CIFAR-10 runs in one to two minutes on a
-    2-core laptop; most of that is the hyperparameter search in section 7.
+    **Time.** The whole notebook on full CIFAR-10 runs in about a minute on a
+    2-core machine; most of that is the hyperparameter search in section 7.
     """),
     code("setup", r"""
+    import os
+
+    # One BLAS thread, unless you chose otherwise: each SGD step multiplies small
+    # matrices (200 x 3073 by 3073 x 10), which two threads barely speed up, and when
+    # other programs keep the cores busy the threads wait for each other (on a shared
+    # 2-core machine SGD ran several times slower with two threads than with one).
+    # It takes effect only before NumPy is first imported, so it comes first here
+    # (%matplotlib imports NumPy); restart the kernel to change it.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
     # Reload the kit's modules before every cell, so a change you save in
     # classifiers/*.py takes effect without restarting the kernel.
     %load_ext autoreload
@@ -681,8 +691,8 @@ SEARCH = [
     0.33: more data helps.
     With 49,000 training images the same settings overfit less and do better: the
     target on the full split is a best validation accuracy of at least 0.38
-    (cs231n asks for 0.35). The search takes one to two minutes on full CIFAR-10
-    with 2 cores.
+    (cs231n asks for 0.35). The search takes under a minute on full CIFAR-10 with
+    2 cores.
     """),
     code("search", r"""
     results = {}  # (learning_rate, reg) -> (train_accuracy, val_accuracy)
