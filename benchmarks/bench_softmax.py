@@ -495,10 +495,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(note)
     cores = os.cpu_count() or 1
     if max(load_before, load_after) > cores:
-        print(f"Note: the load average ({max(load_before, load_after):.1f}) exceeded the {cores} cores: "
-              "other processes competed for the CPU, and multi-threaded BLAS calls wait for every "
-              "thread, so these medians are pessimistic. Rerun on a quiet machine, or compare with "
-              "`OPENBLAS_NUM_THREADS=1`.")
+        print(f"Note: the load average ({max(load_before, load_after):.1f}) exceeded the {cores} cores. "
+              "Other processes competed for the CPU, and a multi-threaded BLAS call waits for a "
+              "descheduled thread at each of its internal synchronisations, so these medians are "
+              "pessimistic and erratic. Rerun on a quiet machine, or with `OPENBLAS_NUM_THREADS=1`.")
     print(machine_line(torch, no_torch, load_before, load_after))
     return 0
 
