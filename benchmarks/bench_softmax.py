@@ -70,6 +70,7 @@ TRAIN_ITERS = 200  # long enough that train()'s one-off checks are a small share
 QUICK_TRAIN_ITERS = 10
 TRAIN_REPEATS = 5  # each timed train() call already averages over TRAIN_ITERS steps
 STEP_REPEATS = 300  # the parts of one step take microseconds: many runs per figure
+CHECK_REPEATS_FACTOR = 10  # the input checks take microseconds: 10x the runs
 LEARNING_RATE = 1e-4  # small enough that the loss stays finite on standard-normal data
 WEIGHT_SCALE = 0.001  # as the classifier's initialization: scores near 0
 SEED = 0
@@ -174,7 +175,6 @@ def time_loss_functions(
         "vectorized": lambda: softmax_loss_vectorized(W, X, y, REG),
         "two products": lambda: (scores_product(X, W), gradient_product(X, dscores)),
         "one read of X": lambda: X @ ones,
-        "input checks": lambda: check_loss_inputs(W, X, y, REG),
     }
     if X.shape[0] <= NAIVE_MAX_N:
         contenders["naive"] = lambda: softmax_loss_naive(W, X, y, REG)
@@ -184,6 +184,10 @@ def time_loss_functions(
         contenders["torch"] = lambda: torch_loss_and_gradient(torch, Xt, yt, W, REG)
         note = check_torch_agrees(torch, Xt, yt, W, X, y)
     times = time_interleaved(contenders, repeats, pause=pause)
+    # Apart and without pauses: a call of microseconds right after a pause
+    # would be timed with cold caches, several times slower than in use.
+    checks = {"input checks": lambda: check_loss_inputs(W, X, y, REG)}
+    times.update(time_interleaved(checks, repeats * CHECK_REPEATS_FACTOR))
 
     layouts: dict[str, Callable[[], object]] = {}
     for name, form in SCORES_FORMS.items():
