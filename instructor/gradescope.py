@@ -88,6 +88,7 @@ def build_zip(out: Path, repo: Path = REPO_ROOT, timeout: float = 60.0) -> None:
             _add(archive, "setup.sh", SETUP_SH.encode(), 0o755)
             _add(archive, "run_autograder", RUN_AUTOGRADER.format(timeout=timeout).encode(), 0o755)
             _add(archive, "requirements.txt", (repo / "requirements.txt").read_bytes())
+            _add(archive, "submit.py", (repo / "submit.py").read_bytes())  # the graded-file list
             for name in GRADER_MODULES:
                 _add(archive, f"instructor/{name}.py", (repo / "instructor" / f"{name}.py").read_bytes())
             for path in sorted(bundle.root.rglob("*")):
