@@ -9,6 +9,9 @@ from classifiers.linear_classifier import Softmax
 from tests.hidden.reference import reference_loss
 
 
+# Deliberately not imported from tests/test_linear_classifier.py: hidden tests
+# depend on no file a submission could rewrite (tests/test_instructor_grade.py
+# checks that rewriting a visible test file costs only that file's tests).
 def blobs(num_train=200, dim=10, num_classes=5, seed=11):
     rng = np.random.default_rng(seed)
     centres = 4 * rng.standard_normal((num_classes, dim))
