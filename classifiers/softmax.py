@@ -40,7 +40,7 @@ def softmax_loss_naive(
     - loss as a Python float
     - gradient with respect to weights W; an array of same shape and dtype as W
     """
-    check_loss_inputs(W, X, y, reg)  # clear errors for wrong shapes or labels
+    reg = check_loss_inputs(W, X, y, reg)  # clear errors; reg as a Python float
     loss = 0.0
     dW = np.zeros_like(W)
 
@@ -98,7 +98,7 @@ def softmax_loss_vectorized(
     - loss as a Python float
     - gradient with respect to weights W; an array of same shape and dtype as W
     """
-    check_loss_inputs(W, X, y, reg)  # clear errors for wrong shapes or labels
+    reg = check_loss_inputs(W, X, y, reg)  # clear errors; reg as a Python float
     loss = 0.0
     dW = np.zeros_like(W)
 

@@ -91,13 +91,17 @@ def check_count(value: object, name: str) -> int:
     return int(value)
 
 
-def check_loss_inputs(W: object, X: object, y: object, reg: object) -> None:
+def check_loss_inputs(W: object, X: object, y: object, reg: object) -> float:
     """Validate the arguments of softmax_loss_naive / softmax_loss_vectorized.
 
     Only cheap checks (shapes, dtypes, the label range): the loss runs once
     per SGD step, so it must not read all of X an extra time.
+
+    Returns reg as a Python float. A NumPy scalar such as np.float64(1e3)
+    would otherwise promote float32 arithmetic: np.float64 * (float32 array)
+    is float64, while a Python float leaves the array's dtype alone (NEP 50).
     """
     X = check_data(X)
     W = check_weights(W, X.shape[1])
     check_labels(y, X.shape[0], W.shape[1])
-    check_number(reg, "reg")
+    return check_number(reg, "reg")

@@ -58,10 +58,14 @@ def test_returns_python_float_loss_and_gradient_shaped_like_W(loss_fn):
     assert dW.dtype == W.dtype, f"dW should have W's dtype {W.dtype}, got {dW.dtype}"
 
 
-def test_float32_inputs_give_float32_gradient(loss_fn):
+# reg as a NumPy float64 scalar (say, from np.logspace) must not promote the
+# float32 arithmetic: np.float64(0.1) * (float32 array) is float64 (NEP 50).
+@pytest.mark.parametrize("reg", [0.1, np.float64(0.1)], ids=["float-reg", "np.float64-reg"])
+def test_float32_inputs_give_float32_gradient(loss_fn, reg):
     W, X, y = small_problem()
-    loss, dW = loss_fn(W.astype(np.float32), X.astype(np.float32), y, 0.1)
-    assert dW.dtype == np.float32, f"float32 W and X should give a float32 dW, got {dW.dtype}"
+    loss, dW = loss_fn(W.astype(np.float32), X.astype(np.float32), y, reg)
+    assert dW.dtype == np.float32, (
+        f"float32 W and X with reg={reg!r} should give a float32 dW, got {dW.dtype}")
     loss64, dW64 = loss_fn(W, X, y, 0.1)
     assert loss == pytest.approx(loss64, rel=1e-5)
     np.testing.assert_allclose(dW, dW64, rtol=1e-3, atol=1e-6)
