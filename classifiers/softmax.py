@@ -119,7 +119,8 @@ def softmax_loss_vectorized(
     # scores = X @ W, computed as (W.T @ X.T).T: the same numbers from another
     # BLAS kernel (the final .T is a free view). Measured with OpenBLAS 0.3.31
     # by benchmarks/bench_softmax.py, float64: 1.7x faster than X @ W at
-    # N = 49000, 1.2x at N = 500, no different in SGD at batch 200; float32: even.
+    # N = 49000 and 1.1x at N = 500; at SGD's batch of 200, 1.2x faster with
+    # the notebook's one BLAS thread (1.3x slower with two); float32: even.
     scores = (W.T @ X.T).T  # (N, C)
     # Row-max shift (in place: scores is our own array): every exponent <= 0.
     scores -= np.max(scores, axis=1, keepdims=True)  # (N, C)
