@@ -33,7 +33,7 @@ from instructor.bundle import Bundle, build_bundle, load_bundle
 from instructor.points import TOTAL, is_hidden
 from instructor.release import REPO_ROOT
 from instructor.runner import Outcome, run_submission
-from instructor.sandbox import Limits
+from instructor.sandbox import Limits, check_user_can_run_python
 from submit import GRADED_FILES  # one list: what students hand in is what is graded
 
 MAX_FILE_BYTES = 50 * 2**20  # a notebook with images can be large; more is not a submission
@@ -223,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--gradescope takes exactly one submission")
     limits = Limits(timeout=args.timeout, memory_mb=args.memory, total=args.total_time, user=args.user)
     try:
+        check_user_can_run_python(limits)  # one clear error, not a 0 for every submission
         with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
             bundle = get_bundle(args.bundle, Path(tmp))
             grades = grade_many(bundle, args.submissions, limits, args.jobs)

@@ -43,7 +43,9 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q python3 python3-venv python3-pip
-python3 -m venv /autograder/venv
+# The apt Python, by full path: a python3 found first on PATH (pyenv, conda)
+# may live where `nobody`, who runs the student code, cannot read it.
+/usr/bin/python3 -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install --quiet --upgrade pip
 /autograder/venv/bin/python -m pip install --quiet -r /autograder/source/requirements.txt
 """

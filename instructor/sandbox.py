@@ -89,6 +89,34 @@ def unprivileged_ids(limits: Limits) -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
+def check_user_can_run_python(limits: Limits) -> None:
+    """With limits.user set, make sure that user can start this Python and import its packages.
+
+    A venv made from a Python under /root (pyenv, a home-directory install)
+    links to files `nobody` may not read; every child would then fail to
+    start and every submission would score 0. One check before grading
+    turns that into one clear error.
+    """
+    ids = unprivileged_ids(limits)
+    if ids is None:
+        return
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", "import numpy, pytest"], cwd="/", env={"PATH": "/usr/bin:/bin"},
+            user=ids[0], group=ids[1], extra_groups=[], capture_output=True, text=True, timeout=120,
+        )
+        problem = result.stderr.strip().splitlines()[-1] if result.returncode else ""
+    except OSError as err:
+        problem = str(err)
+    if problem:
+        raise PermissionError(
+            f"--user {limits.user}: that user cannot run this Python ({sys.executable}, "
+            f"which is {os.path.realpath(sys.executable)}): "
+            f"{problem}. Grade with a Python every user can read, e.g. a venv made from /usr/bin/python3 "
+            f"outside /root."
+        )
+
+
 def child_env(sandbox: Path, scratch: Path) -> dict[str, str]:
     """A small, fixed environment: nothing of the parent's leaks in."""
     return {

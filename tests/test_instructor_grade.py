@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import sys
 import zipfile
 from pathlib import Path
 
@@ -23,7 +25,7 @@ import pytest
 from instructor import grade as grader
 from instructor.bundle import build_bundle
 from instructor.markers import BEGIN, END, strip_python
-from instructor.sandbox import Limits
+from instructor.sandbox import Limits, check_user_can_run_python
 
 pytestmark = pytest.mark.slow  # about two minutes on 2 cores: ~45 submissions graded in subprocesses
 
@@ -421,3 +423,23 @@ def test_results_json_is_written_even_when_the_grader_fails(tmp_path, capsys):
     assert grader.main([str(tmp_path), "--bundle", str(not_a_bundle), "--gradescope", str(results)]) == 0
     data = json.loads(results.read_text())
     assert data["score"] == 0 and "Traceback" in data["output"] and "not a grading bundle" in data["output"]
+
+
+def test_user_check_does_nothing_without_a_user():
+    check_user_can_run_python(Limits())  # no --user: nothing to check, nothing run
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="--user needs root")
+def test_user_who_cannot_reach_the_python_gets_one_clear_error(tmp_path, monkeypatch):
+    # A Python behind a directory only root may enter, like a venv made from
+    # pyenv under /root: `nobody` cannot start it, so grading must stop with
+    # a message naming the user and the fix, not score every submission 0.
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    python = private / "python"
+    python.symlink_to(sys.executable)
+    tmp_path.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(python))
+    with pytest.raises(PermissionError, match=r"--user nobody: that user cannot run this Python") as info:
+        check_user_can_run_python(Limits(user="nobody"))
+    assert "/usr/bin/python3" in str(info.value)

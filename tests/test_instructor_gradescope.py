@@ -40,8 +40,12 @@ def test_zip_has_setup_and_run_autograder_at_its_root_and_no_solution(autograder
         assert any(n.startswith("bundle/kit/tests/hidden/") for n in names)
         assert sorted(n for n in names if n.startswith("instructor/")) == sorted(
             f"instructor/{m}.py" for m in gradescope.GRADER_MODULES), "only the grader goes to Gradescope"
-    result = subprocess.run(["bash", "-n", "-c", zipfile.ZipFile(autograder_zip).read("setup.sh").decode()])
+    setup = zipfile.ZipFile(autograder_zip).read("setup.sh").decode()
+    result = subprocess.run(["bash", "-n", "-c", setup])
     assert result.returncode == 0
+    # The venv must come from the apt Python: one found on PATH (pyenv under
+    # /root) is unreadable for `nobody`, and every submission would score 0.
+    assert "/usr/bin/python3 -m venv /autograder/venv" in setup
 
 
 def simulate(tmp_path: Path, autograder_zip: Path, submission: dict[str, str]) -> dict:
