@@ -78,6 +78,19 @@ def test_student_kit_has_no_solution_left(student_kit):
     assert "    # YOUR CODE HERE\n    raise NotImplementedError()\n" in softmax
 
 
+def test_no_released_python_file_outside_the_stubs_computes_a_softmax_loss(student_kit):
+    # A working loss anywhere in the kit (a benchmark contender, a test's own
+    # reference) is an answer a student can call or copy. Every softmax
+    # cross-entropy needs np.exp and np.log; after stripping, no released
+    # Python file may use both.
+    for path in kit_paths(student_kit):
+        if path.endswith(".py"):
+            text = (student_kit / path).read_text(errors="replace")
+            assert not ("np.exp(" in text and "np.log(" in text), (
+                f"{path} computes exp and log: a softmax loss outside the student regions? "
+                "Put it between solution markers or in INSTRUCTOR_ONLY")
+
+
 def test_stubs_sit_at_the_indentation_of_their_region(student_kit):
     text = (student_kit / "classifiers/linear_classifier.py").read_text()
     assert "            # YOUR CODE HERE\n            raise NotImplementedError()\n" in text  # inside the loop
