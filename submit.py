@@ -40,7 +40,8 @@ def check_notebook(path: Path) -> None:
     if not any(c.get("execution_count") is not None for c in code_cells):
         raise SubmissionError(
             f"{NOTEBOOK} has not been run: open it, choose Kernel > Restart & Run All, "
-            "save it, then run `python submit.py` again"
+            "save it, then run `python submit.py` again (without a browser: "
+            f"`.venv/bin/jupyter nbconvert --to notebook --execute --inplace {NOTEBOOK}`)"
         )
 
 

@@ -4,17 +4,29 @@ import numpy as np
 import pytest
 
 import gradient_check as gc
-from classifiers.softmax import softmax_loss_naive
 
 
-def softmax_case(reg=0.5, seed=0):
+def regression_case(reg=0.5, seed=0):
+    r"""A smooth loss of W (D, C) with a known gradient: the checker's test bench.
+
+    L(W) = (1/N) sum_ij tanh(Z_ij)^2 / 2 + reg * sum(W**2), with Z = X W - T,
+    so dL/dW = X.T @ (tanh(Z) * (1 - tanh(Z)^2)) / N + 2 * reg * W.
+
+    Not the softmax loss on purpose: these tests judge the checker, so a
+    student's unfinished or wrong softmax must not make them fail.
+    Returns (f, W, dW) with f(W) -> float.
+    """
     rng = np.random.default_rng(seed)
-    W = 0.1 * rng.standard_normal((6, 4))
-    X = rng.standard_normal((10, 6))
-    y = rng.integers(0, 4, size=10)
-    loss = lambda w: softmax_loss_naive(w, X, y, reg)[0]  # noqa: E731
-    _, dW = softmax_loss_naive(W, X, y, reg)
-    return loss, W, dW
+    W = 0.3 * rng.standard_normal((6, 4))  # (D, C)
+    X = rng.standard_normal((10, 6))  # (N, D)
+    T = rng.standard_normal((10, 4))  # (N, C) targets
+
+    def f(w):
+        return 0.5 * float(np.sum(np.tanh(X @ w - T) ** 2)) / len(X) + reg * float(np.sum(w * w))
+
+    t = np.tanh(X @ W - T)  # (N, C)
+    dW = X.T @ (t * (1 - t**2)) / len(X) + 2 * reg * W  # (D, C), chain rule through tanh
+    return f, W, dW
 
 
 # --- rel_error ----------------------------------------------------------------
@@ -101,8 +113,8 @@ def test_x_is_restored_bit_for_bit(name):
 
 
 @pytest.mark.parametrize("reg", [0.0, 0.5])
-def test_check_gradient_passes_the_correct_softmax_gradient(reg):
-    f, W, dW = softmax_case(reg)
+def test_check_gradient_passes_the_correct_gradient(reg):
+    f, W, dW = regression_case(reg)
     result = gc.check_gradient(f, W, dW)
     assert result.passed and result, str(result)
     assert result.max_rel_error < gc.REL_ERROR_GOOD
@@ -110,20 +122,20 @@ def test_check_gradient_passes_the_correct_softmax_gradient(reg):
 
 
 def test_check_gradient_fails_a_gradient_without_regularization():
-    f, W, dW = softmax_case(reg=0.5)
+    f, W, dW = regression_case(reg=0.5)
     result = gc.check_gradient(f, W, dW - 2 * 0.5 * W)
     assert not result.passed, str(result)
     assert result.max_rel_error > gc.REL_ERROR_BAD
 
 
 def test_check_gradient_fails_a_gradient_with_the_wrong_sign():
-    f, W, dW = softmax_case()
+    f, W, dW = regression_case()
     result = gc.check_gradient(f, W, -dW)
     assert not result.passed and result.max_rel_error == pytest.approx(1.0), str(result)
 
 
 def test_check_gradient_fails_a_gradient_wrong_in_one_entry_and_names_it():
-    f, W, dW = softmax_case()
+    f, W, dW = regression_case()
     wrong = dW.copy()
     wrong[4, 2] += 1e-3
     result = gc.check_gradient(f, W, wrong)
@@ -136,32 +148,32 @@ def test_check_gradient_fails_a_gradient_wrong_in_one_entry_and_names_it():
 
 
 def test_check_gradient_with_random_entries_is_repeatable():
-    f, W, dW = softmax_case()
+    f, W, dW = regression_case()
     a = gc.check_gradient(f, W, dW, num_checks=7, seed=3)
     b = gc.check_gradient(f, W, dW, num_checks=7, seed=3)
     assert a.num_checked == 7 and a.indices == b.indices
 
 
 def test_check_gradient_rejects_a_gradient_of_the_wrong_shape():
-    f, W, dW = softmax_case()
+    f, W, dW = regression_case()
     with pytest.raises(ValueError, match="shape"):
         gc.check_gradient(f, W, dW.T)
 
 
 def test_check_gradient_renders_as_a_table_in_jupyter():
-    f, W, dW = softmax_case()
+    f, W, dW = regression_case()
     html = gc.check_gradient(f, W, dW)._repr_html_()
     assert html.startswith("<table") and "PASSED" in html and "max relative error" in html
 
 
 def test_check_gradient_warns_about_float32():
-    f, W, dW = softmax_case()
+    f, W, dW = regression_case()
     with pytest.warns(UserWarning, match="float64"):
         gc.check_gradient(f, W.astype(np.float32), dW.astype(np.float32), num_checks=2, seed=0)
 
 
 def test_grad_check_sparse_prints_one_line_per_entry_and_returns_errors(capsys):
-    f, W, dW = softmax_case()
+    f, W, dW = regression_case()
     errors = gc.grad_check_sparse(f, W, dW, num_checks=5, seed=0)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 5 and all(line.startswith("numerical:") for line in lines)
