@@ -2,8 +2,9 @@
 # Set up the softmax kit: a virtual environment with the requirements, a
 # Jupyter kernel for it, and the CIFAR-10 data.
 #
-#   ./setup.sh            everything (downloads CIFAR-10, ~170 MB, once)
-#   ./setup.sh --no-data  skip the download (CI, offline machines)
+#   ./setup.sh              everything (downloads CIFAR-10, ~170 MB, once)
+#   ./setup.sh --no-data    skip the data (CI)
+#   ./setup.sh --synthetic  offline: generate the stand-in data (NOT CIFAR-10)
 #
 # Safe to re-run: each step notices what is already done. Set PYTHON to pick
 # the interpreter (default: python3).
@@ -14,12 +15,13 @@ KIT_DIR=$(pwd)
 VENV="$KIT_DIR/.venv"
 KERNEL_NAME="softmax-kit"
 PYTHON=${PYTHON:-python3}
-FETCH_DATA=1
+DATA=download  # download | none | synthetic
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }  # the header comment
 for arg in "$@"; do
     case "$arg" in
-        --no-data) FETCH_DATA=0 ;;
+        --no-data) DATA=none ;;
+        --synthetic) DATA=synthetic ;;
         -h|--help) usage; exit 0 ;;
         *) echo "setup.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
     esac
@@ -54,13 +56,18 @@ step "Registering the Jupyter kernel '$KERNEL_NAME'"
     || fail "could not register the Jupyter kernel."
 echo "kernel '$KERNEL_NAME' points at $VENV/bin/python"
 
-if [ "$FETCH_DATA" = 1 ]; then
-    step "Fetching CIFAR-10 into data/cifar-10-batches-py"
-    "$VENV/bin/python" data/get_cifar10.py \
-        || fail "the CIFAR-10 download did not complete (see above). Re-run ./setup.sh to resume it, or ./setup.sh --no-data to skip it."
-else
-    step "Skipping the CIFAR-10 download (--no-data)"
-fi
+case "$DATA" in
+    download)
+        step "Fetching CIFAR-10 into data/cifar-10-batches-py"
+        "$VENV/bin/python" data/get_cifar10.py \
+            || fail "the CIFAR-10 download did not complete (see above). Re-run ./setup.sh to resume it; offline, ./setup.sh --synthetic sets up the stand-in instead." ;;
+    synthetic)
+        step "Generating the offline stand-in in data/cifar-10-batches-py (NOT real CIFAR-10)"
+        "$VENV/bin/python" data/get_cifar10.py --synthetic \
+            || fail "could not write the stand-in (see above)." ;;
+    none)
+        step "Skipping the data (--no-data)" ;;
+esac
 
 step "Done"
 echo "Open the assignment:  .venv/bin/jupyter notebook assignment.ipynb"

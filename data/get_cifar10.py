@@ -86,10 +86,11 @@ MAX_FILE_BYTES = 64 << 20  # real batches are ~31 MB; a bigger "batch" could fil
 USER_AGENT = "cs231n-softmax-kit/get_cifar10"
 
 OFFLINE_HINT = (
-    "If you are offline or the server is unreachable:\n"
-    "  --url URL          download from a course mirror\n"
-    "  --from-file PATH   install from a cifar-10-python.tar.gz you already have\n"
-    "  --synthetic        generate an offline stand-in (NOT real CIFAR-10) to try the pipeline"
+    "If you are offline or the server is unreachable, run one of:\n"
+    "  .venv/bin/python data/get_cifar10.py --url URL          download from a course mirror\n"
+    "  .venv/bin/python data/get_cifar10.py --from-file PATH   install a cifar-10-python.tar.gz you have\n"
+    "  .venv/bin/python data/get_cifar10.py --synthetic        an offline stand-in (NOT real CIFAR-10)\n"
+    "  (or ./setup.sh --synthetic, which runs the last one)"
 )
 
 
