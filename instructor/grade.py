@@ -169,16 +169,40 @@ def failure_grade(submission: str, error: BaseException) -> Grade:
     return Grade(submission=submission, output=f"The grader failed (score 0); please tell the course staff.\n{text}")
 
 
+SUMMARY_WIDTH = 150  # characters of a failure's one-line summary in the console table
+
+
+def failure_summary(output: str) -> str:
+    """The line of a pytest failure that says what went wrong, for the console.
+
+    The assertion's own message when there is one (a bare `AssertionError:`
+    from numpy.testing carries it on the lines after "Not equal to
+    tolerance"), else the first error line, else the last line of output.
+    """
+    errors = [line[1:].strip() for line in output.splitlines() if line.startswith("E ")]
+    errors = [line for line in errors if line]
+    for i, line in enumerate(errors):
+        if line.startswith("AssertionError:") and line.removeprefix("AssertionError:").strip():
+            return line.removeprefix("AssertionError:").strip()
+        if line.startswith("Not equal to tolerance") and i + 1 < len(errors):
+            message = errors[i + 1]
+            if not message.startswith(("Mismatched elements", "Max absolute", "(shapes")):
+                return f"{message} ({line})"
+            return line
+    if errors:
+        return errors[0]
+    lines = output.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
 def print_table(grade: Grade, out=None) -> None:
     out = out or sys.stdout
-    width = max((len(t.name) for t in grade.tests), default=20)
     print(f"\n{grade.submission}", file=out)
     for t in grade.tests:
         mark = "PASS" if t.passed else "FAIL"
-        print(f"  {mark}  {t.score:5.2f} / {t.max_score:5.2f}  {t.name:<{width}}", file=out)
+        print(f"  {mark}  {t.score:5.2f} / {t.max_score:5.2f}  {t.name}", file=out)
         if not t.passed and t.output:
-            first = t.output.strip().splitlines()[-1] if t.output.strip() else ""
-            print(f"{'':22}{first[:150]}", file=out)
+            print(f"{'':22}{failure_summary(t.output)[:SUMMARY_WIDTH]}", file=out)
     if grade.output:
         print(grade.output, file=out)
     print(f"Score: {grade.score:g} / {grade.total:g}", file=out)

@@ -5,8 +5,9 @@
   "softmax_loss_naive is not implemented yet (classifiers/softmax.py:60)".
   The same holds when the notebook (tests/test_notebook.py) or a script run
   in a subprocess (tests/test_benchmarks.py) stops on such a part.
-- Hypothesis profiles: the default one, and "grading" (fixed examples, no
-  example database) selected with HYPOTHESIS_PROFILE=grading, which the
+- Hypothesis profiles: "kit", the default (no explain phase, whose notes
+  point into NumPy's files), and "grading" (the same with fixed examples and
+  no example database) selected with HYPOTHESIS_PROFILE=grading, which the
   grader uses so a score never depends on the random examples of one run.
 """
 
@@ -19,14 +20,19 @@ import traceback
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 STUB_LINE = "raise NotImplementedError()"
 
-settings.register_profile("grading", derandomize=True, database=None, deadline=None, print_blob=False)
-if os.environ.get("HYPOTHESIS_PROFILE"):
-    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+# No "explain" phase: its notes ("these lines were always and only run by
+# failing test cases") point into NumPy's own files and bury the message
+# that says what the student got wrong.
+WITHOUT_EXPLAIN = tuple(phase for phase in Phase if phase.name != "explain")
+settings.register_profile("kit", phases=WITHOUT_EXPLAIN)
+settings.register_profile("grading", parent=settings.get_profile("kit"), derandomize=True, database=None,
+                          deadline=None, print_blob=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "kit")
 
 # IPython's traceback lines: "File /kit/classifiers/softmax.py:60, in softmax_loss_naive(W, X, y, reg)".
 NOTEBOOK_FRAME = re.compile(r"File (?P<file>[^\s,]+?):(?P<line>\d+), in (?P<name>[\w.<>]+)")
@@ -79,7 +85,12 @@ def describe_notebook_stub(error: BaseException) -> str | None:
         where = f"{_kit_path(last['file'])}:{last['line']}"
         return f"assignment.ipynb stopped: {last['name']} is not implemented yet ({where})"
     cells = list(NOTEBOOK_CELL_FRAME.finditer(tail))
-    where = f" (cell In[{cells[-1]['cell']}], line {cells[-1]['line']})" if cells else ""
+    line = f"line {cells[-1]['line']}" if cells else ""
+    heading = getattr(error, "notebook_heading", None)  # set by tests/test_notebook.py
+    if heading:  # In[n] counts differ from the student's own run; the heading does not
+        where = f" (the cell under \"{heading}\"{', ' + line if line else ''})"
+    else:
+        where = f" (cell In[{cells[-1]['cell']}], {line})" if cells else ""
     return f"assignment.ipynb stopped at a cell that is not implemented yet{where}"
 
 

@@ -443,3 +443,18 @@ def test_user_who_cannot_reach_the_python_gets_one_clear_error(tmp_path, monkeyp
     with pytest.raises(PermissionError, match=r"--user nobody: that user cannot run this Python") as info:
         check_user_can_run_python(Limits(user="nobody"))
     assert "/usr/bin/python3" in str(info.value)
+
+
+@pytest.mark.parametrize("output, expected", [
+    ("E   AssertionError: dW should have W's shape (3, 2), got (2, 3)\nE   assert (2, 3) == (3, 2)",
+     "dW should have W's shape (3, 2), got (2, 3)"),
+    ("E   AssertionError: \nE   Not equal to tolerance rtol=1e-12, atol=0\nE   dW should be 2 * reg * W\n"
+     "E   Mismatched elements: 20 / 20 (100%)\nE    DESIRED: array([[0.1, 0.2],...",
+     "dW should be 2 * reg * W (Not equal to tolerance rtol=1e-12, atol=0)"),
+    ("E   AssertionError: \nE   Not equal to tolerance rtol=1e-07, atol=0\nE   \nE   Mismatched elements: 1 / 4",
+     "Not equal to tolerance rtol=1e-07, atol=0"),
+    ("tests/x.py:3: in test_x\nE   assert 0.5 == 2.3 ± 2.3e-06", "assert 0.5 == 2.3 ± 2.3e-06"),
+    ("Timed out after 8 s", "Timed out after 8 s"),
+])
+def test_console_summary_shows_the_failure_message_not_the_last_array_row(output, expected):
+    assert grader.failure_summary(output) == expected

@@ -274,6 +274,18 @@ def results_of(notebook_run: dict | Exception) -> dict:
     return notebook_run
 
 
+def heading_above_failed_cell(notebook) -> str | None:
+    """The last markdown heading before the first cell with an error output, if any."""
+    heading = None
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            titles = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
+            heading = titles[-1] if titles else heading
+        elif any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
+            return heading
+    return None
+
+
 def execute_notebook(dataset: Path, tmp_path: Path) -> dict:
     """Execute assignment.ipynb on `dataset` with SMALL_RUN; return the printed results."""
     from nbclient import NotebookClient
@@ -293,7 +305,13 @@ def execute_notebook(dataset: Path, tmp_path: Path) -> dict:
             notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name=kernel_name,
             resources={"metadata": {"path": str(REPO)}},  # run from the kit's folder, as Jupyter does
         )
-        client.execute()  # raises CellExecutionError, naming the cell, on any error
+        try:
+            client.execute()  # raises CellExecutionError on any error
+        except Exception as error:
+            # The injected cell shifts the In[n] numbers the error quotes, so
+            # conftest names the failing cell by the heading above it instead.
+            error.notebook_heading = heading_above_failed_cell(notebook)
+            raise
 
     lines = [
         line for output in notebook.cells[-1].outputs if output.output_type == "stream"

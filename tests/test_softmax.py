@@ -167,9 +167,16 @@ def test_gradient_at_zero_weights_is_X_T_times_uniform_minus_onehot(loss_fn):
     onehot = np.eye(num_classes)[y]
     expected = X.T @ (1 / num_classes - onehot) / X.shape[0]
     _, dW = loss_fn(W, X, y, 0.0)
+    # Name the classic mistake when the numbers show which one it is.
+    if np.allclose(dW, expected * X.shape[0], rtol=1e-8):
+        hint = "dW is N times too large: divide the gradient by N"
+    elif np.allclose(dW, -expected, rtol=1e-8):
+        hint = "dW has the wrong sign: dscores is probs - onehot(y), not onehot(y) - probs"
+    else:
+        hint = "check where the -1 goes (the correct class of each example)"
     np.testing.assert_allclose(
         dW, expected, rtol=1e-10, atol=1e-14,
-        err_msg="at W = 0 the gradient is X.T @ (1/C - onehot(y)) / N: check where the -1 goes",
+        err_msg=f"at W = 0 the gradient is X.T @ (1/C - onehot(y)) / N: {hint}",
     )
 
 
