@@ -92,8 +92,9 @@ INTRO = [
     installed elsewhere) choose the kernel **Python (softmax kit)**, named
     `softmax-kit`, which `./setup.sh` registers for the kit's `.venv`.
 
-    **Time.** The whole notebook on full CIFAR-10 runs in about a minute on a
-    2-core machine; most of that is the hyperparameter search in section 7.
+    **Time.** The whole notebook at full CIFAR-10 size runs in about a minute on a
+    2-core machine (measured on the offline stand-in, which has CIFAR-10's exact
+    sizes); most of that is the hyperparameter search in section 7.
     """),
     code("setup", r"""
     import os
@@ -262,7 +263,7 @@ DATA = [
     Two things already happened inside `get_cifar10_data`.
 
     **Centring.** The mean training image (below) was subtracted from every image
-    of every split. Pixel values now lie roughly between −130 and +150 instead of
+    of every split. Pixel values now lie roughly between −140 and +160 instead of
     0 and 255, so every feature is centred on zero, the first scores are centred on
     zero too, and SGD does not spend its first steps learning the average
     brightness. The mean comes from the training images only: using validation or
@@ -311,8 +312,8 @@ MATHS = [
 
     $$ p_j = \frac{e^{s_j}}{\sum_{k=1}^{C} e^{s_k}}, \qquad j = 1, \dots, C. $$
 
-    **Cross-entropy.** The loss of an example with label $y$ is the negative log of
-    the probability given to the correct class,
+    **Cross-entropy.** The loss of example $i$, whose label $y_i$ we write $y$ for
+    short, is the negative log of the probability given to the correct class,
 
     $$ L_i = -\log p_{y} = -s_{y} + \log \sum_{k=1}^{C} e^{s_k}, $$
 
@@ -335,8 +336,9 @@ MATHS = [
     $$
 
     where $\delta_{jk}$ is 1 if $j = k$ and 0 otherwise. $J$ is a symmetric
-    $C \times C$ matrix; every row sums to 0, because the probabilities always sum
-    to 1 whatever the scores do.
+    $C \times C$ matrix. Every column sums to 0, because the probabilities always
+    sum to 1 whatever the scores do; every row too, because adding the same
+    constant to every score changes no $p_j$ (and $J$ is symmetric).
 
     **Chain rule down to the scores.** $L_i = -\log p_y$ depends on the scores only
     through $p_y$, and $\partial L_i / \partial p_y = -1/p_y$. So
@@ -389,7 +391,8 @@ MATHS = [
 
     $$ -\log p_y = \log \sum_k e^{s_k - m} - (s_y - m), $$
 
-    which stays finite (and exact) however far $s_y$ lies below the maximum.
+    which stays finite, and accurate to rounding, however far $s_y$ lies below the
+    maximum.
 
     ### Two classes: the sigmoid
 
@@ -417,6 +420,9 @@ MATHS = [
     | gradient | `X.T @ (P - Y) / N + 2 * reg * W` | $(P - Y)^{\top} X / N + \lambda W$ |
     | penalty | `reg * np.sum(W**2)` | $\tfrac{1}{2}\lambda \lVert W \rVert^2$ |
 
+    In both gradient rows `X`, `P` and `Y` still hold one example per row, (N, D)
+    and (N, C); sources that also stack the examples as columns, $X$ of shape
+    (D, N) and $P$ of shape (C, N), write $(P - Y) X^{\top} / N$ instead.
     Transposing their gradient gives ours: $\big((P - Y)^{\top} X\big)^{\top} =
     X^{\top}(P - Y)$. The penalties agree when $\lambda = 2\,\text{reg}$: the ½ is
     there only to cancel the 2 from differentiating the square, so a source's
@@ -616,9 +622,10 @@ TRAINING = [
     generator; take one gradient step) and `predict`. Then train once, with the
     middle of each search grid from the parameters cell. Each step uses
     `batch_size` random training examples, so the loss curve is noisy; the dark
-    line is its moving average. The first loss is about $\log C$ plus the penalty
-    `reg * np.sum(W**2)` of the random starting weights, which is why the curve is
-    drawn on a log scale.
+    line is its moving average. The first loss is the penalty `reg * np.sum(W**2)`
+    of the random starting weights (about 300 at `reg = 1e4`) plus a data term of a
+    few units (the starting scores spread over several units on these pixels, so
+    it is above $\log C$), which is why the curve is drawn on a log scale.
     """),
     code("train", r"""
     learning_rate = learning_rates[len(learning_rates) // 2]
@@ -682,17 +689,19 @@ SEARCH = [
     `(np.nan, np.nan)` and go on.
 
     **How the defaults were chosen.** The grid and `num_iters = 1500` were picked on
-    real pixels: the 2,500 real CIFAR-10 training images of the course's sample,
-    split into 2,000 for training and 500 for validation. There the best runs
-    (learning rate 3e-7 to 1e-6, `reg` 1e3 to 1e4) reached **0.34 validation
-    accuracy** averaged over five different 2,000/500 splits, and **0.37** on the
+    real pixels: a sample of 2,500 real CIFAR-10 training images (the first 500 of
+    each training batch), split into 2,000 for training and 500 for validation.
+    There the best runs (learning rate 3e-7 to 1e-6, `reg` 1e3 to 1e4) reached
+    **about 0.35 validation accuracy** averaged over five random 2,000/500
+    splits, and **0.37** on the
     split this notebook makes (first 2,000 images, next 500). Training on 500 or
     1,000 of the images instead of 2,000, the best settings reached only 0.30 and
     0.33: more data helps.
-    With 49,000 training images the same settings overfit less and do better: the
-    target on the full split is a best validation accuracy of at least 0.38
-    (cs231n asks for 0.35). The search takes under a minute on full CIFAR-10 with
-    2 cores.
+    With 49,000 training images the same settings overfit less and should do
+    better: we expect a best validation accuracy of at least 0.38 on the full
+    split (cs231n asks for 0.35; our build machines cannot download CIFAR-10, so
+    this is not measured). The search takes under a minute at full CIFAR-10 size
+    with 2 cores (measured on the stand-in).
     """),
     code("search", r"""
     results = {}  # (learning_rate, reg) -> (train_accuracy, val_accuracy)
@@ -832,8 +841,8 @@ TEST = [
     at that place, and dark ones count against it. Fine, random-looking speckle is
     what remains of the random initial weights: besides following the data, every
     SGD step multiplies `W` by $(1 - 2 \cdot \text{lr} \cdot \text{reg})$, so a
-    fraction $(1 - 2 \cdot \text{lr} \cdot \text{reg})^{\text{num\_iters}}$ of the
-    starting noise is still there at the end.
+    fraction $(1 - 2 \cdot \text{lr} \cdot \text{reg})^{T}$, with $T$ =
+    `num_iters`, of the starting noise is still there at the end.
     """),
     code("templates", r"""
     templates = best_softmax.W[:-1, :].reshape(32, 32, 3, num_classes)  # drop the bias row
@@ -893,8 +902,9 @@ TEST = [
        the multiclass SVM, whose hinge loss is exactly 0 once the correct score
        beats every other by the margin: adding such an example leaves a summed SVM
        loss unchanged.) In floating point it can happen: when $s_y$ beats every
-       other score by more than about 37, $\sum_k e^{s_k - s_y}$ rounds to exactly
-       1 and the computed loss of that example is 0.
+       other score by more than about 37 to 39 (more when several classes are
+       close), $\sum_k e^{s_k - s_y}$ rounds to exactly 1 and the computed loss of
+       that example is 0.
     2. Yes. The mean $\frac{1}{N+1}\big(N \bar L + L_{\text{new}}\big)$ equals the
        old mean $\bar L$ exactly when $L_{\text{new}} = \bar L$, i.e. when the new
        example's loss equals the current average loss. The penalty depends only on
