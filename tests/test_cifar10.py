@@ -37,8 +37,10 @@ from tests._cifar_fixtures import (
     write_plain_batches,
 )
 
-needs_sample = pytest.mark.skipif(not SAMPLE_DIR.is_dir(),
-                                  reason=f"real CIFAR-10 sample not found at {SAMPLE_DIR}")
+needs_sample = pytest.mark.skipif(
+    not SAMPLE_DIR.is_dir(),
+    reason=f"needs the course's real CIFAR-10 sample at {SAMPLE_DIR} (on the kit's build machines "
+           "only; nothing to do on yours)")
 ignore_synthetic = pytest.mark.filterwarnings("ignore::data.cifar10.SyntheticDataWarning")
 FIRST_TEST_LABELS = [3, 8, 8, 0, 6, 6, 1, 6, 3, 1]  # from the dataset's own documentation
 FIRST_TRAIN_LABELS = [6, 9, 9, 4, 1, 1, 2, 7, 8, 3]
