@@ -86,7 +86,7 @@ MISTAKES = {
     "vectorized: modifies W in place": ([(SOFTMAX, VECTORIZED, "W *= 2.0  # reuses W's memory\n")],
                                         "test_inputs_are_not_modified"),
     "vectorized: float64 forced": ([(SOFTMAX, VECTORIZED, "dW = dW.astype(np.float64)\n")],
-                                   "test_float32_inputs_give_float32_gradient[vectorized]"),
+                                   "test_float32_inputs_give_float32_gradient[vectorized-float-reg]"),
     "naive: float64 forced": ([(SOFTMAX, "    dW /= num_train\n", "    dW = dW.astype(np.float64) / num_train\n")],
                               "check::float32_stays_float32"),
     "SGD: float64 forced": ([(LINEAR, UPDATE, "            self.W = self.W.astype(np.float64) - learning_rate * grad\n")],
