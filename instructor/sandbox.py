@@ -105,8 +105,9 @@ def check_user_can_run_python(limits: Limits) -> None:
             [sys.executable, "-c", "import numpy, pytest"], cwd="/", env={"PATH": "/usr/bin:/bin"},
             user=ids[0], group=ids[1], extra_groups=[], capture_output=True, text=True, timeout=120,
         )
-        problem = result.stderr.strip().splitlines()[-1] if result.returncode else ""
-    except OSError as err:
+        complaint = result.stderr.strip().splitlines() or [f"exit status {result.returncode}"]
+        problem = complaint[-1] if result.returncode else ""
+    except (OSError, subprocess.SubprocessError) as err:  # cannot exec it, or it hangs
         problem = str(err)
     if problem:
         raise PermissionError(
