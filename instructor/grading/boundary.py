@@ -21,7 +21,6 @@ next call.
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal

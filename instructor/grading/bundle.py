@@ -100,3 +100,30 @@ def load_bundle(root: Path) -> Bundle:
     except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
         raise BundleError(f"{root} is not a grading bundle ({err}); build one with "
                           "`python -m instructor.grading.bundle DIR` or leave out --bundle") from err
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m instructor.grading.bundle DIR`: build a bundle to pin for later regrades."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m instructor.grading.bundle",
+                                     description="Build a grading bundle (tests, points, timeouts) and keep it: "
+                                                 "grading with --bundle DIR later uses exactly these.")
+    parser.add_argument("dest", type=Path, help="a new folder for the bundle")
+    args = parser.parse_args(argv)
+    if args.dest.exists():
+        print(f"bundle: {args.dest} already exists; choose a new folder", file=sys.stderr)
+        return 2
+    try:
+        bundle = build_bundle(release.REPO_ROOT, args.dest)
+    except (BundleError, points.PointsError, release.MarkerError) as err:
+        print(f"bundle: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.dest}: {len(bundle.tests)} graded tests, {bundle.total:g} points; "
+          f"grade with --bundle {args.dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -30,7 +30,6 @@ import signal
 import sys
 from pathlib import Path
 
-import pytest
 
 from instructor.grading.boundary import Boundary, remote_module
 
@@ -79,6 +78,7 @@ def pytest_configure(config) -> None:
     sys.modules["tests.student_code"] = remote
     sys.modules["tests"].student_code = remote
     sys.meta_path.insert(0, StudentImportGuard({module for module, _, _ in student_code.STUDENT_API.values()}))
+    _boundary.ensure_worker()  # starts now, while pytest collects the tests
 
 
 def pytest_collectreport(report) -> None:
