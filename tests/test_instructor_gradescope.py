@@ -45,7 +45,8 @@ def test_zip_has_setup_and_run_autograder_at_its_root_and_no_solution(autograder
         assert all(n in gradescope.GRADER_FILES or n.startswith("instructor/grading/") for n in instructor_files), (
             "only the grader goes to Gradescope, no notebook source")
         for name in instructor_files:
-            assert "### BEGIN SOLUTION" not in archive.read(name).decode(), f"{name} holds a solution"
+            lines = archive.read(name).decode().splitlines()
+            assert "### BEGIN SOLUTION" not in [line.strip() for line in lines], f"{name} holds a solution"
     setup = zipfile.ZipFile(autograder_zip).read("setup.sh").decode()
     result = subprocess.run(["bash", "-n", "-c", setup])
     assert result.returncode == 0

@@ -209,6 +209,11 @@ class Boundary:
             why = worker.describe_exit() if not alive else f"it sent something unreadable ({error})"
             raise StudentCodeError(f"the process running your code failed during {key}: {why}\n"
                                    f"{self.worker_output()}") from None
+        except BaseException:
+            # Interrupted mid-request (a signal, an alarm): its answer may still come,
+            # and must never be read as the answer to the next request.
+            worker.kill()
+            raise
         elapsed = time.monotonic() - started
         self.test_used += elapsed
         if header.get("op") not in ("getattr", "setattr"):

@@ -10,9 +10,10 @@
                       reference solution's longest call per entry point
                       (the worker's timeouts are sized from it)
 
-`build_bundle` makes one from the instructor repository and grades the
-reference solution with it first: a bundle on which the reference does not
-pass every graded test is refused. The Gradescope zip ships a bundle, so
+`build_bundle` makes one from the instructor repository and grades two
+submissions with it first, the reference gate: the reference solution must
+pass every graded test (full marks) and the untouched student kit must earn
+exactly 0. A bundle that fails either is refused, with the tests named. The Gradescope zip ships a bundle, so
 the solutions never reach Gradescope.
 """
 
@@ -86,7 +87,17 @@ def build_bundle(repo: Path, dest: Path) -> Bundle:
         listing = "\n".join(f"  {t}: {m.strip().splitlines()[-1] if m.strip() else ''}" for t, m in failing.items())
         raise BundleError(f"the reference solution fails {len(failing)} graded test(s); fix the tests or the "
                           f"solution first:\n{listing}")
-    manifest = {"tests": run.collected, "points": points.assign_points(run.collected),
+    table = points.assign_points(run.collected)
+    stubs = {name: data for name, (data, _) in release.build_kit(repo).items() if name in graded}
+    with tempfile.TemporaryDirectory(prefix="grader-stub-") as tmp:
+        stub_run = run_harness(dest / "harness", dest / "worker", list(points.GRADED_TEST_PATHS), stubs, Path(tmp),
+                               REFERENCE_LIMITS, trusted_isolation(), budgets=run.durations)
+    earned = {t: table[t] for t, o in stub_run.outcomes.items() if o.passed and table.get(t, 0) > 0}
+    if earned:
+        listing = "\n".join(f"  {t}: {p:g} points" for t, p in earned.items())
+        raise BundleError(f"the untouched student kit would earn {sum(earned.values()):g} points; give these tests "
+                          f"0 points in instructor/grading/points.py (they test kit code) or fix them:\n{listing}")
+    manifest = {"tests": run.collected, "points": table,
                 "budgets": run.durations, "graded_files": graded}
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return load_bundle(dest)

@@ -31,7 +31,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from instructor.grading.bundle import build_bundle
+from instructor.grading.bundle import BundleError, build_bundle
+from instructor.grading.points import PointsError
+from instructor.markers import MarkerError
 from instructor.release import REPO_ROOT
 
 # Only the grader and what it imports: the notebook sources under instructor/ hold solutions.
@@ -111,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="the zip to write, e.g. autograder.zip")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per test (default %(default)s)")
     args = parser.parse_args(argv)
-    build_zip(args.out, timeout=args.timeout)
+    try:
+        build_zip(args.out, timeout=args.timeout)  # builds a bundle: the reference gate runs first
+    except (BundleError, PointsError, MarkerError) as err:
+        print(f"gradescope: nothing written: {err}", file=sys.stderr)
+        return 1
     print(f"wrote {args.out}: upload it as the Gradescope autograder")
     return 0
 
