@@ -123,7 +123,8 @@ def transform_notebook(text: str, where: str, strip: bool) -> str:
     """Check a notebook's markers; strip them if `strip`; always clear outputs.
 
     Code cells lose their outputs and execution counts either way, so the
-    kit opens clean. Raises MarkerError naming the file, the cell and the line.
+    kit opens clean, and the notebook loses its Jupytext pairing. Raises
+    MarkerError naming the file, the cell and the line.
     """
     try:
         notebook = json.loads(text)
@@ -149,4 +150,7 @@ def transform_notebook(text: str, where: str, strip: bool) -> str:
     if problems:
         raise MarkerError(problems)
     notebook.get("metadata", {}).pop("widgets", None)  # widget state of old outputs
+    # The pairing with instructor/notebooks/: without it, Jupytext in a
+    # student's JupyterLab leaves the notebook alone.
+    notebook.get("metadata", {}).pop("jupytext", None)
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"

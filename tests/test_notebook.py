@@ -3,7 +3,8 @@
 Static checks (fast): valid nbformat v4; no outputs or execution counts; one
 cell tagged `parameters` that sets every run setting, which no later cell
 reassigns; solution markers paired; and, in the instructor's repository, the
-file is exactly what `python -m instructor.build_notebook` writes.
+file is in step with its Jupytext source, instructor/notebooks/assignment.py
+(see instructor/notebook_source.py).
 
 The execution test (marked slow, about half a minute) writes a small synthetic
 stand-in into a temporary directory, shrinks the run papermill-style by
@@ -31,7 +32,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "assignment.ipynb"
-BUILDER = REPO / "instructor" / "build_notebook.py"
+SOURCE = REPO / "instructor" / "notebooks" / "assignment.py"  # instructor's repository only
 PARAMETERS_TAG = "parameters"
 KIT_KERNEL = "softmax-kit"  # the kernel setup.sh registers for .venv
 # Split so that this file never holds a marker line itself (the release checks for them).
@@ -135,9 +136,9 @@ def test_notebook_is_valid_nbformat_4():
 
 # Checks of the file as the instructor commits it. A student's copy has run
 # (submit.py requires outputs) and may name the kernel they picked, so these
-# run only where the builder is, in the instructor's repository.
+# run only where the notebook's source is, in the instructor's repository.
 instructor_repository_only = pytest.mark.skipif(
-    not BUILDER.exists(), reason="checks the committed notebook; instructor's repository only")
+    not SOURCE.exists(), reason="checks the committed notebook; instructor's repository only")
 
 
 @instructor_repository_only
@@ -200,13 +201,21 @@ def test_every_solution_region_is_closed_in_its_own_cell():
 
 
 @instructor_repository_only
-def test_notebook_is_exactly_what_the_builder_writes():
-    from instructor import build_notebook
+def test_notebook_is_in_step_with_its_jupytext_source():
+    from instructor import notebook_source
 
-    assert NOTEBOOK.read_text(encoding="utf-8") == build_notebook.render(), (
-        "assignment.ipynb differs from instructor/build_notebook.py: edit the builder, then run "
-        "`.venv/bin/python -m instructor.build_notebook`"
-    )
+    problems = notebook_source.check(notebook_source.source_of(NOTEBOOK.name, REPO), REPO)
+    assert not problems, "\n".join(problems)
+
+
+@instructor_repository_only
+def test_every_cell_of_the_source_names_its_id():
+    from instructor import notebook_source
+
+    unnamed = [f"cell {i + 1}" for i, cell in enumerate(notebook_source.read_source(SOURCE).cells)
+               if notebook_source.ID_KEY not in cell.metadata]
+    assert not unnamed, (f"cells without id=\"...\" in {SOURCE.relative_to(REPO)}: {unnamed}; "
+                         f"`{notebook_source.SYNC_COMMAND}` names them")
 
 
 # --- running it -------------------------------------------------------------
