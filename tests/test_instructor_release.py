@@ -326,3 +326,41 @@ def test_jupyterlab_opens_the_source_as_a_notebook_and_saves_both_files(tmp_path
     assert "# # A better heading" in (repo / "instructor/notebooks/nb.py").read_text()
     assert "# A better heading" in json.loads((repo / "nb.ipynb").read_text())["cells"][0]["source"]
     assert notebook_source.check(notebook_source.source_of("nb.ipynb", repo), repo) == []
+
+
+def test_misspelled_end_marker_is_reported_where_it_was_typed_not_at_the_next_begin(tmp_path):
+    lines = ["def f(x):"] + ["    x += 1"] * 78 + [f"    {BEGIN}", "    y = x * 2", "    ### END SOLUTOIN"]
+    lines += ["    z = 0"] * 34 + [f"    {BEGIN}", "    z = y", f"    {END}", "    return z"]
+    assert lines[81] == "    ### END SOLUTOIN" and lines[116] == f"    {BEGIN}"  # lines 82 and 117
+    repo = make_repo(tmp_path / "repo", {"f.py": "\n".join(lines) + "\n"})
+    with pytest.raises(MarkerError) as info:
+        release.build_kit(repo)
+    assert len(info.value.problems) == 1, info.value.problems
+    assert info.value.problems[0].startswith("f.py:82: malformed marker '### END SOLUTOIN'"), info.value.problems
+
+
+@pytest.mark.parametrize("typo", ["### BEGN SOLUTION", "### ENDSOLUTION", "### END SOLUTIONS", "# END_SOLUTION"])
+def test_marker_typos_are_caught(typo):
+    with pytest.raises(MarkerError, match="f.py:2: malformed marker"):
+        strip_python(f"x = 1\n{typo}\n", "f.py")
+
+
+@pytest.mark.parametrize("comment", ["# END of the loop", "# BEGIN with the data", "# TODO: the solution"])
+def test_ordinary_comments_are_not_markers(comment):
+    assert strip_python(f"x = 1\n{comment}\n", "f.py") == f"x = 1\n{comment}\n"
+
+
+def test_marker_typo_in_a_notebook_source_is_reported_at_the_line_of_the_source(tmp_path, capsys):
+    repo = make_paired_repo(tmp_path / "repo")
+    source = repo / "instructor/notebooks/nb.py"
+    lines = source.read_text().splitlines()
+    typed_at = lines.index(END) + 1
+    lines[typed_at - 1] = "### END SOLUTOIN"
+    source.write_text("\n".join(lines) + "\n")
+    from instructor import notebook_source
+
+    notebook_source.sync(notebook_source.pairs(repo)[0], repo)  # in step: only the typo is wrong
+    assert release.main([str(tmp_path / "out"), "--source", str(repo)]) == 1
+    err = capsys.readouterr().err
+    assert f"instructor/notebooks/nb.py:{typed_at}: malformed marker '### END SOLUTOIN'" in err, err
+    assert "nb.ipynb" not in err, f"the typo was blamed on the notebook, which the instructor did not edit:\n{err}"
