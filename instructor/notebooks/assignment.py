@@ -8,9 +8,9 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: Python (softmax kit)
 #     language: python
-#     name: python3
+#     name: softmax-kit
 # ---
 
 # %% [markdown] id="title"
@@ -48,11 +48,13 @@
 # | `loss` | scalar | mean cross-entropy + `reg * np.sum(W**2)` |
 # | `dW` | (D, C) | the gradient of `loss` with respect to `W` |
 #
-# **Kernel.** Start Jupyter from the kit's folder with `.venv/bin/jupyter notebook
-# assignment.ipynb` (or `.venv/bin/jupyter lab`): the default *Python 3* kernel is
-# then the kit's virtual environment. In another front-end (VS Code, a JupyterLab
-# installed elsewhere) choose the kernel **Python (softmax kit)**, named
-# `softmax-kit`, which `./setup.sh` registers for the kit's `.venv`.
+# **Kernel.** The notebook runs on the kernel **Python (softmax kit)** (named
+# `softmax-kit`), which `./setup.sh` registers for the kit's `.venv`; JupyterLab
+# and Notebook 7 (`.venv/bin/jupyter lab` or `.venv/bin/jupyter notebook`) pick
+# it by themselves. To choose it by hand: in JupyterLab and Notebook 7,
+# *Kernel* > *Change Kernel…* > *Python (softmax kit)*; in VS Code, *Select
+# Kernel* (top right) > *Jupyter Kernel…* > *Python (softmax kit)*. In Colab,
+# keep Colab's own Python 3: the next cell prepares it.
 #
 # **Time.** The whole notebook at full CIFAR-10 size runs in about a minute on a
 # 2-core machine (measured on the offline stand-in, which has CIFAR-10's exact
