@@ -84,10 +84,10 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
-from tqdm.auto import tqdm
 
 import gradient_check
 from classifiers.linear_classifier import Softmax, TrainingDivergedError
+from classifiers.progress import progress
 from classifiers.softmax import softmax_loss_naive, softmax_loss_vectorized
 from data.cifar10 import SyntheticDataWarning, get_cifar10_data, label_names
 
@@ -654,12 +654,13 @@ results = {}  # (learning_rate, reg) -> (train_accuracy, val_accuracy)
 best_val = -1.0  # the best validation accuracy seen so far
 best_softmax = None  # the classifier that reached it
 grid = list(itertools.product(learning_rates, regularization_strengths))
-# TODO: for each (lr, reg) in grid (wrap it in tqdm for a progress bar): train a
-# new Softmax with num_iters, batch_size and seed; a TrainingDivergedError
-# records (np.nan, np.nan); otherwise store both accuracies in results and
-# keep the best validation accuracy in best_val and its model in best_softmax.
+# TODO: for each (lr, reg) in grid (progress(grid, desc="grid search") shows how
+# far it got): train a new Softmax with num_iters, batch_size and seed; a
+# TrainingDivergedError records (np.nan, np.nan); otherwise store both
+# accuracies in results and keep the best validation accuracy in best_val and
+# its model in best_softmax.
 ### BEGIN SOLUTION
-for lr, reg in tqdm(grid, desc="grid search"):
+for lr, reg in progress(grid, desc="grid search", unit="runs"):
     model = Softmax()
     try:
         model.train(X_train, y_train, learning_rate=lr, reg=reg,
