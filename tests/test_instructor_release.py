@@ -119,6 +119,10 @@ def test_released_kit_collects_cleanly_and_says_what_is_not_implemented(student_
     assert not unexplained, "failures that do not say 'not implemented yet':\n" + "\n".join(unexplained)
     for name in ("softmax_loss_naive", "softmax_loss_vectorized", "LinearClassifier.train"):
         assert f"{name} is not implemented yet" in result.stdout
+    # The notebook's first stub: named by its first line and section, saying what to write.
+    assert ("assignment.ipynb stopped at a cell that is not implemented yet (the cell starting "
+            "'def softmax_vector(s):' in section \"2. The maths\", line") in result.stdout, result.stdout[-3000:]
+    assert "set J_formula and dL_ds_formula: both from p and label alone" in result.stdout
 
 
 def test_released_kit_collects_every_test_file_without_errors(student_kit):
@@ -192,12 +196,19 @@ def test_notebook_code_and_markdown_regions_are_stripped_and_outputs_cleared():
     ])
     cells = json.loads(transform_notebook(text, "nb.ipynb", strip=True))["cells"]
     assert "".join(cells[0]["source"]) == (
-        "for i in range(3):\n    # YOUR CODE HERE\n    raise NotImplementedError()\nx = 1"
+        "for i in range(3):\n    # YOUR CODE HERE\n"
+        "    raise NotImplementedError('write this part of the cell (see the text above it)')\nx = 1"
     )
     assert "".join(cells[1]["source"]) == "**Your answer:**\nYOUR ANSWER HERE"
     for cell in (cells[0], cells[2]):
         assert cell["outputs"] == [] and cell["execution_count"] is None
     assert "".join(cells[2]["source"]) == "print('setup')"
+
+
+def test_notebook_code_stub_names_what_to_set_and_repeats_the_todo():
+    text = notebook([("code", f"p = 1\nJ = None\ng = None  # (C,)\n# TODO: both from p,\n# no loops.\n{BEGIN}\nJ = g = p\n{END}\nprint(J)")])
+    source = "".join(json.loads(transform_notebook(text, "nb.ipynb", strip=True))["cells"][0]["source"])
+    assert "raise NotImplementedError('set J and g: both from p, no loops.')\nprint(J)" in source, source
 
 
 def test_notebook_marker_error_names_the_cell_and_line(tmp_path, capsys):
@@ -285,7 +296,8 @@ def test_released_notebook_is_stripped_and_loses_its_pairing(tmp_path):
     assert "jupytext" not in notebook["metadata"]
     assert [cell["id"] for cell in notebook["cells"]] == ["intro", "work"]
     assert notebook["cells"][1]["metadata"]["tags"] == ["parameters"]
-    assert "".join(notebook["cells"][1]["source"]) == "x = 1\n# YOUR CODE HERE\nraise NotImplementedError()"
+    assert "".join(notebook["cells"][1]["source"]) == (
+        "x = 1\n# YOUR CODE HERE\nraise NotImplementedError('write this part of the cell (see the text above it)')")
 
 
 def test_sync_names_new_cells_in_the_source_and_gives_the_notebook_their_ids(tmp_path):
