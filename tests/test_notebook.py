@@ -75,6 +75,8 @@ REPORT_CELL = f"""
 import json as _json, sys as _sys
 print({RESULTS_PREFIX!r} + _json.dumps({{
     "executable": _sys.executable,
+    "in_colab": IN_COLAB,
+    "cwd": __import__("os").getcwd(),
     "test_accuracy": float(test_accuracy),
     "best_val": float(best_val),
     "best_W_shape": list(best_softmax.W.shape),
@@ -364,6 +366,8 @@ def test_notebook_runs_in_this_interpreter_on_the_synthetic_stand_in(notebook_ru
     assert os.path.abspath(executed["executable"]) == os.path.abspath(sys.executable), (
         f"the kernel ran {executed['executable']}, not this interpreter {sys.executable}"
     )
+    assert executed["in_colab"] is False and Path(executed["cwd"]) == REPO, (
+        f"outside Colab the first cell should do nothing: {executed['in_colab']}, cwd {executed['cwd']}")
     assert executed["synthetic"] is True, "the loader should report the stand-in as synthetic"
     assert "SYNTHETIC DATA" in executed["load_output"], (
         f"the data cell should show the synthetic-data banner; it printed:\n{executed['load_output']}"
