@@ -79,19 +79,23 @@ def repository_files(root: Path) -> list[str]:
     return sorted({p for p in paths if not _skipped(p)})
 
 
-def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, include_hidden: bool = False) -> dict[str, KitFile]:
+def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, include_hidden: bool = False,
+              check_notebook_sources: bool = True) -> dict[str, KitFile]:
     """The kit as {relative path: (content, mode)}, in memory.
 
     solutions=False strips every solution region; True keeps them (markers
     are still checked). include_hidden=True keeps tests/hidden/ (the grader's
-    copy of the kit). Raises MarkerError listing every malformed marker and
-    every notebook out of step with its source in instructor/notebooks/.
+    copy of the kit). Raises MarkerError listing every malformed marker and,
+    unless check_notebook_sources=False (a grader, which never grades the
+    notebook's text), every notebook out of step with its source in
+    instructor/notebooks/.
     """
     kit: dict[str, KitFile] = {}
     problems: list[str] = []
     blamed_in_source = set()  # notebooks whose markers are reported at their source's lines
     for pair in notebook_source.pairs(root):
-        problems.extend(notebook_source.check(pair, root))
+        if check_notebook_sources:
+            problems.extend(notebook_source.check(pair, root))
         in_source = notebook_source.marker_problems(pair, root)
         problems.extend(in_source)
         if in_source:

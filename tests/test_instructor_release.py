@@ -376,3 +376,27 @@ def test_marker_typo_in_a_notebook_source_is_reported_at_the_line_of_the_source(
     err = capsys.readouterr().err
     assert f"instructor/notebooks/nb.py:{typed_at}: malformed marker '### END SOLUTOIN'" in err, err
     assert "nb.ipynb" not in err, f"the typo was blamed on the notebook, which the instructor did not edit:\n{err}"
+
+
+def test_every_notebook_in_the_repository_is_in_step_with_its_source():
+    # Any instructor/notebooks/NAME.py and its NAME.ipynb, not only the assignment.
+    from instructor import notebook_source
+
+    found = notebook_source.pairs(REPO)
+    assert "assignment.ipynb" in [pair.notebook for pair in found]
+    problems = [problem for pair in found for problem in notebook_source.check(pair, REPO)]
+    assert not problems, "\n".join(problems)
+    unnamed = [f"{pair.source}, cell {i + 1}" for pair in found
+               for i, cell in enumerate(notebook_source.read_source(REPO / pair.source).cells)
+               if notebook_source.ID_KEY not in cell.metadata]
+    assert not unnamed, f"cells without an id: {unnamed}; `{notebook_source.SYNC_COMMAND}` names them"
+
+
+def test_a_grader_can_build_the_kit_from_a_notebook_out_of_step(tmp_path):
+    repo = make_paired_repo(tmp_path / "repo")
+    notebook = json.loads((repo / "nb.ipynb").read_text())
+    notebook["cells"][0]["source"] = ["# edited in the .ipynb only"]
+    (repo / "nb.ipynb").write_text(json.dumps(notebook))
+    with pytest.raises(MarkerError, match="out of step"):
+        release.build_kit(repo)
+    assert "nb.ipynb" in release.build_kit(repo, check_notebook_sources=False)
