@@ -127,7 +127,7 @@ def test_every_cell_that_checks_is_tagged_and_every_tagged_cell_checks():
 
 
 instructor_repository_only = pytest.mark.skipif(
-    not SOURCE.exists(), reason="compares with the Jupytext source; instructor's repository only")
+    not SOURCE.exists(), reason="checks the committed notebook and its Jupytext source; instructor's repository only")
 
 
 @instructor_repository_only
