@@ -31,6 +31,8 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from instructor.markers import MarkerError, find_regions
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = "instructor/notebooks"  # relative to the repository root, POSIX
 TEXT_FORMAT = "py:percent"
@@ -41,6 +43,8 @@ ID_KEY = "id"  # the cell metadata key that holds the cell's id in the source
 SYNC_COMMAND = ".venv/bin/python -m instructor.notebook_source"
 # A cell id nbformat accepts: 1 to 64 letters, digits, "-" and "_".
 VALID_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+# The line that starts a cell in the percent format: "# %%", "# %% [markdown] id=...".
+CELL_START = re.compile(r"^# %%(?!%)")
 # Cell metadata that lives only in the .ipynb (Jupytext leaves it out of text).
 NOTEBOOK_ONLY_METADATA = {"autoscroll", "collapsed", "scrolled", "trusted", "execution", "ExecuteTime"}
 
@@ -127,6 +131,29 @@ def check(pair: Pair, root: Path = REPO_ROOT) -> list[str]:
     found = differences(read_source(root / pair.source), nbformat.read(notebook_path, as_version=4))
     return [f"{pair.notebook} is out of step with {pair.source} (edit the .py, then run `{SYNC_COMMAND}`): {problem}"
             for problem in found]
+
+
+def marker_problems(pair: Pair, root: Path = REPO_ROOT) -> list[str]:
+    """Malformed solution markers in the source, each at the source's own line.
+
+    The instructor typed them in the .py (in JupyterLab or an editor), so the
+    message names that file and line, not a cell of the .ipynb.
+    """
+    path = root / pair.source
+    notebook = read_source(path)
+    starts = [number for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+              if CELL_START.match(line)]
+    problems = []
+    for index, cell in enumerate(notebook.cells):
+        if len(starts) == len(notebook.cells):  # cell `index` starts on the line after its "# %%"
+            where, first_line = f"{pair.source}:{{line}}", starts[index] + 1
+        else:  # a cell without its own "# %%" line: name the cell instead
+            where, first_line = f"{pair.source}, {_label(index, cell)}, line {{line}}", 1
+        try:
+            find_regions(cell.source.splitlines(keepends=True), where, first_line)
+        except MarkerError as err:
+            problems.extend(err.problems)
+    return problems
 
 
 def _slug(cell: nbformat.NotebookNode, index: int) -> str:

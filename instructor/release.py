@@ -89,8 +89,13 @@ def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, include_hidden
     """
     kit: dict[str, KitFile] = {}
     problems: list[str] = []
+    blamed_in_source = set()  # notebooks whose markers are reported at their source's lines
     for pair in notebook_source.pairs(root):
         problems.extend(notebook_source.check(pair, root))
+        in_source = notebook_source.marker_problems(pair, root)
+        problems.extend(in_source)
+        if in_source:
+            blamed_in_source.add(pair.notebook)
     for path in repository_files(root):
         hidden = fnmatch(path, HIDDEN_TESTS)
         if any(fnmatch(path, pattern) for pattern in INSTRUCTOR_ONLY) and not (include_hidden and hidden):
@@ -106,6 +111,8 @@ def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, include_hidden
                     text = strip_python(text, path)
                     _check_compiles(text, path)
                 data = text.encode("utf-8")
+            elif path in blamed_in_source:
+                continue
             elif path.endswith(".ipynb"):
                 data = transform_notebook(data.decode("utf-8"), path, strip=not solutions).encode("utf-8")
         except MarkerError as err:

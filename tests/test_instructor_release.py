@@ -119,6 +119,10 @@ def test_released_kit_collects_cleanly_and_says_what_is_not_implemented(student_
     assert not unexplained, "failures that do not say 'not implemented yet':\n" + "\n".join(unexplained)
     for name in ("softmax_loss_naive", "softmax_loss_vectorized", "LinearClassifier.train"):
         assert f"{name} is not implemented yet" in result.stdout
+    # The notebook's first stub: named by its first line and section, saying what to write.
+    assert ("assignment.ipynb stopped at a cell that is not implemented yet (the cell starting "
+            "'def softmax_vector(s):' in section \"2. The maths\", line") in result.stdout, result.stdout[-3000:]
+    assert "set J_formula and dL_ds_formula: both from p and label alone" in result.stdout
 
 
 def test_released_kit_collects_every_test_file_without_errors(student_kit):
@@ -192,12 +196,19 @@ def test_notebook_code_and_markdown_regions_are_stripped_and_outputs_cleared():
     ])
     cells = json.loads(transform_notebook(text, "nb.ipynb", strip=True))["cells"]
     assert "".join(cells[0]["source"]) == (
-        "for i in range(3):\n    # YOUR CODE HERE\n    raise NotImplementedError()\nx = 1"
+        "for i in range(3):\n    # YOUR CODE HERE\n"
+        "    raise NotImplementedError('write this part of the cell (see the text above it)')\nx = 1"
     )
     assert "".join(cells[1]["source"]) == "**Your answer:**\nYOUR ANSWER HERE"
     for cell in (cells[0], cells[2]):
         assert cell["outputs"] == [] and cell["execution_count"] is None
     assert "".join(cells[2]["source"]) == "print('setup')"
+
+
+def test_notebook_code_stub_names_what_to_set_and_repeats_the_todo():
+    text = notebook([("code", f"p = 1\nJ = None\ng = None  # (C,)\n# TODO: both from p,\n# no loops.\n{BEGIN}\nJ = g = p\n{END}\nprint(J)")])
+    source = "".join(json.loads(transform_notebook(text, "nb.ipynb", strip=True))["cells"][0]["source"])
+    assert "raise NotImplementedError('set J and g: both from p, no loops.')\nprint(J)" in source, source
 
 
 def test_notebook_marker_error_names_the_cell_and_line(tmp_path, capsys):
@@ -285,7 +296,8 @@ def test_released_notebook_is_stripped_and_loses_its_pairing(tmp_path):
     assert "jupytext" not in notebook["metadata"]
     assert [cell["id"] for cell in notebook["cells"]] == ["intro", "work"]
     assert notebook["cells"][1]["metadata"]["tags"] == ["parameters"]
-    assert "".join(notebook["cells"][1]["source"]) == "x = 1\n# YOUR CODE HERE\nraise NotImplementedError()"
+    assert "".join(notebook["cells"][1]["source"]) == (
+        "x = 1\n# YOUR CODE HERE\nraise NotImplementedError('write this part of the cell (see the text above it)')")
 
 
 def test_sync_names_new_cells_in_the_source_and_gives_the_notebook_their_ids(tmp_path):
@@ -326,3 +338,41 @@ def test_jupyterlab_opens_the_source_as_a_notebook_and_saves_both_files(tmp_path
     assert "# # A better heading" in (repo / "instructor/notebooks/nb.py").read_text()
     assert "# A better heading" in json.loads((repo / "nb.ipynb").read_text())["cells"][0]["source"]
     assert notebook_source.check(notebook_source.source_of("nb.ipynb", repo), repo) == []
+
+
+def test_misspelled_end_marker_is_reported_where_it_was_typed_not_at_the_next_begin(tmp_path):
+    lines = ["def f(x):"] + ["    x += 1"] * 78 + [f"    {BEGIN}", "    y = x * 2", "    ### END SOLUTOIN"]
+    lines += ["    z = 0"] * 34 + [f"    {BEGIN}", "    z = y", f"    {END}", "    return z"]
+    assert lines[81] == "    ### END SOLUTOIN" and lines[116] == f"    {BEGIN}"  # lines 82 and 117
+    repo = make_repo(tmp_path / "repo", {"f.py": "\n".join(lines) + "\n"})
+    with pytest.raises(MarkerError) as info:
+        release.build_kit(repo)
+    assert len(info.value.problems) == 1, info.value.problems
+    assert info.value.problems[0].startswith("f.py:82: malformed marker '### END SOLUTOIN'"), info.value.problems
+
+
+@pytest.mark.parametrize("typo", ["### BEGN SOLUTION", "### ENDSOLUTION", "### END SOLUTIONS", "# END_SOLUTION"])
+def test_marker_typos_are_caught(typo):
+    with pytest.raises(MarkerError, match="f.py:2: malformed marker"):
+        strip_python(f"x = 1\n{typo}\n", "f.py")
+
+
+@pytest.mark.parametrize("comment", ["# END of the loop", "# BEGIN with the data", "# TODO: the solution"])
+def test_ordinary_comments_are_not_markers(comment):
+    assert strip_python(f"x = 1\n{comment}\n", "f.py") == f"x = 1\n{comment}\n"
+
+
+def test_marker_typo_in_a_notebook_source_is_reported_at_the_line_of_the_source(tmp_path, capsys):
+    repo = make_paired_repo(tmp_path / "repo")
+    source = repo / "instructor/notebooks/nb.py"
+    lines = source.read_text().splitlines()
+    typed_at = lines.index(END) + 1
+    lines[typed_at - 1] = "### END SOLUTOIN"
+    source.write_text("\n".join(lines) + "\n")
+    from instructor import notebook_source
+
+    notebook_source.sync(notebook_source.pairs(repo)[0], repo)  # in step: only the typo is wrong
+    assert release.main([str(tmp_path / "out"), "--source", str(repo)]) == 1
+    err = capsys.readouterr().err
+    assert f"instructor/notebooks/nb.py:{typed_at}: malformed marker '### END SOLUTOIN'" in err, err
+    assert "nb.ipynb" not in err, f"the typo was blamed on the notebook, which the instructor did not edit:\n{err}"

@@ -23,6 +23,7 @@ import ast
 import json
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -150,12 +151,28 @@ def test_notebook_is_committed_without_outputs_or_execution_counts():
     assert not executed, "clear the outputs before committing (Kernel > Restart & Clear Output): " + ", ".join(executed)
 
 
+def setup_sh_kernel() -> tuple[str, str]:
+    """The kernel name and display name setup.sh registers."""
+    text = (REPO / "setup.sh").read_text()
+    values = {key: re.search(rf'^{key}="([^"]+)"', text, re.MULTILINE) for key in ("KERNEL_NAME", "KERNEL_DISPLAY_NAME")}
+    missing = [key for key, found in values.items() if not found]
+    assert not missing, f"setup.sh should set {missing}"
+    return values["KERNEL_NAME"][1], values["KERNEL_DISPLAY_NAME"][1]
+
+
 @instructor_repository_only
-def test_notebook_kernel_is_the_portable_python3():
-    kernelspec = read_notebook().metadata.get("kernelspec", {})
-    assert kernelspec.get("name") == "python3", (
-        f"expected kernelspec name 'python3' (the venv's own kernel under .venv/bin/jupyter), got {kernelspec}"
-    )
+def test_notebook_setup_and_readme_name_one_kernel():
+    name, display_name = setup_sh_kernel()
+    notebook = read_notebook()
+    kernelspec = notebook.metadata.get("kernelspec", {})
+    assert (kernelspec.get("name"), kernelspec.get("display_name")) == (name, display_name), (
+        f"the notebook's kernelspec {kernelspec} should be the kernel setup.sh registers: {name!r}, {display_name!r}")
+    text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    readme = (REPO / "README.md").read_text()
+    for where, words in (("the notebook's text", text), ("README.md", readme)):
+        assert f"**{display_name}** (" in words and name in words, f"{where} should name the kernel {display_name!r} ({name})"
+        others = {"Python 3 (ipykernel)", "python3 kernel"} & set(re.findall(r"Python 3 \(ipykernel\)|python3 kernel", words))
+        assert not others, f"{where} names another kernel: {others}"
 
 
 def test_exactly_one_parameters_cell_sets_every_run_setting():
@@ -283,15 +300,21 @@ def results_of(notebook_run: dict | Exception) -> dict:
     return notebook_run
 
 
-def heading_above_failed_cell(notebook) -> str | None:
-    """The last markdown heading before the first cell with an error output, if any."""
-    heading = None
+SECTION_HEADING = re.compile(r"^#{1,2} (?P<title>.+)$")  # the title and the numbered "## " sections
+
+
+def describe_failed_cell(notebook) -> str | None:
+    """The first cell with an error output, as a student finds it: its first line and its section."""
+    section = None
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
-            titles = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
-            heading = titles[-1] if titles else heading
+            for line in cell.source.splitlines():
+                heading = SECTION_HEADING.match(line)
+                section = heading["title"].strip() if heading else section
         elif any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
-            return heading
+            code = [line.strip() for line in cell.source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+            where = f"the cell starting {code[0]!r}" if code else "a cell"
+            return where + (f' in section "{section}"' if section else "")
     return None
 
 
@@ -318,8 +341,8 @@ def execute_notebook(dataset: Path, tmp_path: Path) -> dict:
             client.execute()  # raises CellExecutionError on any error
         except Exception as error:
             # The injected cell shifts the In[n] numbers the error quotes, so
-            # conftest names the failing cell by the heading above it instead.
-            error.notebook_heading = heading_above_failed_cell(notebook)
+            # conftest names the failing cell by its first line and section instead.
+            error.notebook_cell = describe_failed_cell(notebook)
             raise
 
     lines = [

@@ -8,9 +8,9 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: Python (softmax kit)
 #     language: python
-#     name: python3
+#     name: softmax-kit
 # ---
 
 # %% [markdown] id="title"
@@ -48,11 +48,13 @@
 # | `loss` | scalar | mean cross-entropy + `reg * np.sum(W**2)` |
 # | `dW` | (D, C) | the gradient of `loss` with respect to `W` |
 #
-# **Kernel.** Start Jupyter from the kit's folder with `.venv/bin/jupyter notebook
-# assignment.ipynb` (or `.venv/bin/jupyter lab`): the default *Python 3* kernel is
-# then the kit's virtual environment. In another front-end (VS Code, a JupyterLab
-# installed elsewhere) choose the kernel **Python (softmax kit)**, named
-# `softmax-kit`, which `./setup.sh` registers for the kit's `.venv`.
+# **Kernel.** The notebook runs on the kernel **Python (softmax kit)** (named
+# `softmax-kit`), which `./setup.sh` registers for the kit's `.venv`; JupyterLab
+# and Notebook 7 (`.venv/bin/jupyter lab` or `.venv/bin/jupyter notebook`) pick
+# it by themselves. To choose it by hand: in JupyterLab and Notebook 7,
+# *Kernel* > *Change Kernel…* > *Python (softmax kit)*; in VS Code, *Select
+# Kernel* (top right) > *Jupyter Kernel…* > *Python (softmax kit)*. In Colab,
+# keep Colab's own Python 3: the next cell prepares it.
 #
 # **Time.** The whole notebook at full CIFAR-10 size runs in about a minute on a
 # 2-core machine (measured on the offline stand-in, which has CIFAR-10's exact
@@ -82,10 +84,10 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
-from tqdm.auto import tqdm
 
 import gradient_check
 from classifiers.linear_classifier import Softmax, TrainingDivergedError
+from classifiers.progress import progress
 from classifiers.softmax import softmax_loss_naive, softmax_loss_vectorized
 from data.cifar10 import SyntheticDataWarning, get_cifar10_data, label_names
 
@@ -653,12 +655,13 @@ results = {}  # (learning_rate, reg) -> (train_accuracy, val_accuracy)
 best_val = -1.0  # the best validation accuracy seen so far
 best_softmax = None  # the classifier that reached it
 grid = list(itertools.product(learning_rates, regularization_strengths))
-# TODO: for each (lr, reg) in grid (wrap it in tqdm for a progress bar): train a
-# new Softmax with num_iters, batch_size and seed; a TrainingDivergedError
-# records (np.nan, np.nan); otherwise store both accuracies in results and
-# keep the best validation accuracy in best_val and its model in best_softmax.
+# TODO: for each (lr, reg) in grid (progress(grid, desc="grid search") shows how
+# far it got): train a new Softmax with num_iters, batch_size and seed; a
+# TrainingDivergedError records (np.nan, np.nan); otherwise store both
+# accuracies in results and keep the best validation accuracy in best_val and
+# its model in best_softmax.
 ### BEGIN SOLUTION
-for lr, reg in tqdm(grid, desc="grid search"):
+for lr, reg in progress(grid, desc="grid search", unit="runs"):
     model = Softmax()
     try:
         model.train(X_train, y_train, learning_rate=lr, reg=reg,
