@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.test_notebook import kernel_for_this_interpreter
+from tests.test_notebook import kernel_for_this_interpreter, setup_sh_kernel
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "derivation.ipynb"
@@ -137,7 +137,9 @@ def test_derivation_notebook_is_committed_without_outputs():
                       if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)]
     assert not executed_cells, (
         f"derivation.ipynb has outputs in cells {executed_cells}: regenerate it from its source with `{SYNC_COMMAND}`")
-    assert notebook.metadata.get("kernelspec", {}).get("name") == "python3", notebook.metadata.get("kernelspec")
+    kernelspec = notebook.metadata.get("kernelspec", {})
+    assert (kernelspec.get("name"), kernelspec.get("display_name")) == setup_sh_kernel(), (
+        f"derivation.ipynb's kernelspec {kernelspec} should be the kernel setup.sh registers, as assignment.ipynb's is")
 
 
 @instructor_repository_only

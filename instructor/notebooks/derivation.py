@@ -8,9 +8,9 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: Python (softmax kit)
 #     language: python
-#     name: python3
+#     name: softmax-kit
 # ---
 
 # %% [markdown] id="title"
@@ -31,8 +31,9 @@
 #
 # Every claim is followed by a **check cell** that tests it numerically and prints
 # `PASSED` with the numbers, or stops with `FAILED` and the numbers. Run the
-# cells in order (*Run All* works). Nothing here needs your code in
-# `classifiers/`, so you can read it before, during or after the assignment.
+# cells in order (*Run All* works) on the kernel **Python (softmax kit)**, as for
+# the assignment. Nothing here needs your code in `classifiers/`, so you can
+# read it before, during or after the assignment.
 #
 # **What you will not find here** is the assignment's answer: everything works
 # on one score vector, or on a handful of tiny examples in the older layout.
