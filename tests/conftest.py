@@ -5,6 +5,11 @@
   "softmax_loss_naive is not implemented yet (classifiers/softmax.py:60)".
   The same holds when the notebook (tests/test_notebook.py) or a script run
   in a subprocess (tests/test_benchmarks.py) stops on such a part.
+- A graded softmax test that fails for a loss function starts its message
+  with what diagnose.py finds in that function, e.g.
+  "[reg-missing-in-gradient] softmax_loss_vectorized: with X = 0 ...", so
+  pytest's summary and the grader's table name the mistake. Each function is
+  diagnosed once per session.
 - Hypothesis profiles: "kit", the default (no explain phase, whose notes
   point into NumPy's files), and "grading" (the same with fixed examples and
   no example database) selected with HYPOTHESIS_PROFILE=grading, which the
@@ -16,6 +21,7 @@ from __future__ import annotations
 import linecache
 import os
 import re
+import signal
 import traceback
 from pathlib import Path
 
@@ -148,7 +154,97 @@ def pytest_runtest_setup(item: pytest.Item):
     _shorten_not_implemented(outcome)  # a fixture that needs an unimplemented part
 
 
+# --- the diagnosis at the head of a failing softmax test ----------------------------
+
+# Test files whose failures get the diagnosis of the loss they test.
+DIAGNOSED_FILES = ("tests/test_softmax.py", "tests/hidden/test_hidden_softmax.py")
+LOSS_FUNCTION_NAMES = {"naive": "softmax_loss_naive", "vectorized": "softmax_loss_vectorized"}
+# A diagnosis takes milliseconds; a loss that does not return within this much
+# on the diagnosis's tiny inputs is left undiagnosed rather than hanging the test.
+DIAGNOSIS_BUDGET_SECONDS = 5.0
+_diagnoses: dict[str, list] = {}  # function name -> its findings, once per session
+
+
+class _DiagnosisTimeout(BaseException):
+    """Raised by the alarm inside a loss that runs past DIAGNOSIS_BUDGET_SECONDS."""
+
+
+def _loss_function(name: str):
+    """The student's function of that name (the one place that says where it lives)."""
+    from classifiers import softmax
+
+    return getattr(softmax, name)
+
+
+def _tested_loss_functions(item: pytest.Item) -> list[str]:
+    """The loss functions a test exercises: its loss_fn parameter, else the ones its name mentions."""
+    callspec = getattr(item, "callspec", None)
+    param = callspec.params.get("loss_fn") if callspec is not None else None
+    if param in LOSS_FUNCTION_NAMES:
+        return [LOSS_FUNCTION_NAMES[param]]
+    named = [name for key, name in LOSS_FUNCTION_NAMES.items() if key in item.name]
+    return named if len(named) == 1 else list(LOSS_FUNCTION_NAMES.values())
+
+
+def _diagnosis(name: str) -> list:
+    """diagnose_loss of that function, computed once; [] if it cannot be diagnosed."""
+    if name not in _diagnoses:
+        _diagnoses[name] = []
+        try:
+            from diagnose import diagnose_loss
+
+            loss_fn = _loss_function(name)
+        except Exception:  # a softmax.py that does not import fails its tests on its own
+            return []
+        _diagnoses[name] = _with_alarm(lambda: diagnose_loss(loss_fn))
+    return _diagnoses[name]
+
+
+def _with_alarm(run):
+    """run() under a SIGALRM budget where one is available (Unix, main thread, alarm unused)."""
+    usable = (hasattr(signal, "setitimer") and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
+              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    if not usable:
+        return run()
+
+    def on_alarm(signum, frame):
+        raise _DiagnosisTimeout()
+
+    try:
+        signal.signal(signal.SIGALRM, on_alarm)
+    except ValueError:  # not the main thread
+        return run()
+    signal.setitimer(signal.ITIMER_REAL, DIAGNOSIS_BUDGET_SECONDS)
+    try:
+        return run()
+    except _DiagnosisTimeout:
+        return []
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+def _prefix_with_diagnosis(item: pytest.Item, outcome) -> None:
+    """Put the tested functions' findings at the head of a failing test's message."""
+    if outcome.excinfo is None or not any(item.nodeid.startswith(path) for path in DIAGNOSED_FILES):
+        return
+    error = outcome.excinfo[1]
+    if isinstance(error, (pytest.skip.Exception, pytest.xfail.Exception)) or describe_not_implemented(error):
+        return  # skipped, or the one-line not-implemented message says it all
+    lines = [f"[{f.code}] {name}: {f.message}" for name in _tested_loss_functions(item) for f in _diagnosis(name)]
+    if not lines:
+        return
+    head = "\n".join(lines)
+    if isinstance(error, pytest.fail.Exception):
+        error.msg = f"{head}\n\n{error.msg}"
+    elif type(error).__str__ is BaseException.__str__ and len(error.args) == 1 and isinstance(error.args[0], str):
+        error.args = (f"{head}\n\n{error.args[0]}",)  # AssertionError, ValueError, ...: str() is the argument
+    elif hasattr(error, "add_note"):
+        error.add_note(f"diagnose.py: {head}")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     outcome = yield
     _shorten_not_implemented(outcome)
+    _prefix_with_diagnosis(item, outcome)

@@ -1,0 +1,449 @@
+r"""Name the mistake in a softmax loss: `diagnose_loss(loss_fn)` returns findings.
+
+    from diagnose import diagnose_loss
+    for finding in diagnose_loss(softmax_loss_vectorized):
+        print(finding)  # [reg-missing-in-gradient] with X = 0 the gradient is ...
+
+`loss_fn` has the signature of `softmax_loss_naive` / `softmax_loss_vectorized`:
+W (D, C), X (N, D), y (N,), reg -> (loss, dW). An empty list means nothing
+wrong was found. Each `Finding` has a stable `code` and a `message` with the
+numbers that show the mistake and where to look:
+
+| code | what the numbers show |
+| --- | --- |
+| `not-implemented` | the function raised NotImplementedError: its region is still a stub |
+| `loss-not-averaged` | the loss is N times the mean cross-entropy: divide by N |
+| `gradient-not-averaged` | dW is N times too large: divide the gradient by N |
+| `reg-missing-in-loss` | the loss does not grow by reg * sum(W**2) |
+| `reg-missing-in-gradient` | dW does not carry 2 * reg * W |
+| `reg-half-convention` | the penalty is 0.5 * reg * sum(W**2) and/or its gradient reg * W |
+| `gradient-sign-flipped` | dW is minus the gradient: dscores is probs - onehot(y) |
+| `gradient-wrong-target` | the -1 of dscores lands on a class other than the label |
+| `overflow-without-shift` | scores of 800 give inf or nan: shift each row by its max |
+| `underflow-log-of-ratio` | a label far below the best score gives an infinite loss: use log-sum-exp |
+| `mutates-input` | W, X or y changed during the call |
+| `float32-promoted` | float32 W and X gave a dW of another dtype |
+| `gradient-scaled` | dW is a constant times the gradient, the constant neither N nor -1 |
+| `loss-wrong` | the loss is wrong (or the call failed) in a way no code above explains |
+| `gradient-wrong` | dW is wrong in a way no code above explains |
+
+How it knows, without a reference solution (there is none in this file, and
+nothing here computes a softmax): every probe is a case whose exact answer
+follows from a property of the loss, or is stored as literal numbers.
+
+- W = 0: every class has probability 1/C, so the loss is exactly log C for
+  any X, and with X = I (one example per feature) dW shows dscores / N
+  entry for entry: (1/C - onehot(y)) / N.
+- X = 0: every score is 0, so the data part is again log C and its
+  gradient 0; what reg adds is exactly reg * sum(W**2) and 2 * reg * W.
+- A fixed 2-example case whose loss and dW are stored below as numbers.
+- Extreme scores: (800, 0) and (0, -800) have the same exact answer
+  (softmax is unchanged by adding a constant to a row of scores); a loss
+  that does not shift overflows on the first, log(exp(s_y) / sum) on the second.
+- Copies of the inputs (mutation), float32 inputs (dtype), and, when dW is
+  wrong, finite differences of your own loss.
+
+A specific code is given only when the numbers fit it exactly; anything else
+is `loss-wrong` or `gradient-wrong`. With reg = 0 no reg mistake can show,
+so none is claimed. The function is called about 8 times on tiny arrays
+(20 when dW is wrong), well under a second; it is called only with NumPy
+arrays and Python numbers, and any exception it raises becomes a finding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+CODES = (
+    "not-implemented", "loss-not-averaged", "gradient-not-averaged", "reg-missing-in-loss",
+    "reg-missing-in-gradient", "reg-half-convention", "gradient-sign-flipped", "gradient-wrong-target",
+    "overflow-without-shift", "underflow-log-of-ratio", "mutates-input", "float32-promoted",
+    "gradient-scaled", "loss-wrong", "gradient-wrong",
+)
+
+# Agreement within rounding: float64 sums in another order differ by ~1e-15;
+# float32 by ~1e-7 relative, a few of those after a log and a division.
+TOLERANCES = {np.dtype(np.float64): (1e-7, 1e-10), np.dtype(np.float32): (1e-4, 1e-5)}  # (rtol, atol)
+# Score gap of the extreme probes: exp(800) overflows float32 and float64, exp(-800) underflows to 0.
+GAP = 800.0
+# The 2-example probe and its answer (mean cross-entropy, reg = 0), stored as numbers.
+FIXED_X = ((1.0, -2.0), (0.5, 1.5))  # (N, D) = (2, 2)
+FIXED_W = ((0.25, -0.5, 0.125), (0.375, 0.0, -0.75))  # (D, C) = (2, 3); scores within [-1.1, 1.7]
+FIXED_Y = (2, 0)
+FIXED_LOSS = 0.33116236262034454
+FIXED_DW = ((-0.04209178614798179, 0.1107441801356227, -0.06865239398764093),
+            (-0.36728805550968624, 0.09121984334112733, 0.2760682121685589))
+# Weights of the X = 0 probe: distinct, of both signs, so 2 * reg * W shows entry by entry.
+PENALTY_W = ((0.5, -1.0, 0.25, 0.75), (-0.25, 1.5, -0.5, 1.0))  # (2, 4): columns cycled to C
+# Finite-difference step on the fixed probe (|loss| < 1, scores < 2): the O(h^2)
+# error ~1e-11 and the rounding error ~1e-16 / h ~1e-11 balance.
+FD_STEP = 1e-5
+# dW agrees with finite differences of the student's own loss within this relative error.
+FD_AGREE = 1e-5
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnosed mistake: `code` (one of CODES) and a `message` for the student."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+
+class _Stop(Exception):
+    """A probe call raised: the diagnosis ends with the finding it carries."""
+
+    def __init__(self, finding: Finding):
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+@dataclass
+class _Result:
+    """What one call returned, in float64, with the problem it was called on."""
+
+    what: str
+    num_train: int
+    loss: float
+    dW: np.ndarray
+    dtype: np.dtype
+
+
+def _fmt(a) -> str:
+    return np.array2string(np.asarray(a, dtype=np.float64), precision=4, suppress_small=True,
+                           separator=", ").replace("\n", "")
+
+
+class _Diagnosis:
+    """Calls loss_fn on the probes and keeps what every call showed."""
+
+    def __init__(self, loss_fn: Callable):
+        self.loss_fn = loss_fn
+        self.mutated: dict[str, str] = {}  # input name -> the probe that changed it
+        self.promoted: dict[str, str] = {}  # probe -> the dtype dW came back in
+
+    def call(self, what: str, W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) -> _Result:
+        given = {"W": W.copy(), "X": X.copy(), "y": y.copy()}  # the student may change these
+        try:
+            with np.errstate(all="ignore"):  # overflow is a finding here, not a warning to print
+                out = self.loss_fn(given["W"], given["X"], given["y"], float(reg))
+        except NotImplementedError as error:
+            text = f": {error}" if str(error) else ""
+            raise _Stop(Finding("not-implemented", (
+                f"the loss raised NotImplementedError{text}; replace `raise NotImplementedError()` "
+                "in its TODO region with your code"))) from None
+        except Exception as error:  # any failure of student code is a finding, never a crash here
+            raise _Stop(Finding("loss-wrong", (
+                f"the loss raised {type(error).__name__}: {error} when called {what} "
+                f"(W {W.shape} {W.dtype}, X {X.shape}, y {y.shape}, reg={reg})"))) from None
+        for name, original in (("W", W), ("X", X), ("y", y)):
+            if given[name].shape != original.shape or not np.array_equal(given[name], original):
+                self.mutated.setdefault(name, what)
+        return self._unpack(what, out, W, X)
+
+    def _unpack(self, what, out, W, X) -> _Result:
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise _Stop(Finding("loss-wrong", (
+                f"the loss should return a pair (loss, dW); called {what} it returned {type(out).__name__}")))
+        loss, dW = out
+        try:
+            loss = float(loss)
+        except (TypeError, ValueError):
+            shape = getattr(loss, "shape", None)
+            raise _Stop(Finding("loss-wrong", (
+                f"the loss should be one number (the mean over the examples); called {what} it was "
+                f"{type(loss).__name__}{f' of shape {shape}' if shape is not None else ''}"))) from None
+        dW = np.asarray(dW)
+        if dW.shape != W.shape or dW.dtype.kind not in "iuf":
+            raise _Stop(Finding("gradient-wrong", (
+                f"dW should be a float array of W's shape {W.shape}; called {what} it was "
+                f"of shape {dW.shape} and dtype {dW.dtype}")))
+        if W.dtype == np.float32 and dW.dtype != np.float32:
+            self.promoted.setdefault(what, str(dW.dtype))
+        return _Result(what, X.shape[0], loss, dW.astype(np.float64), W.dtype)
+
+
+def _close(value, expected, dtype) -> bool:
+    rtol, atol = TOLERANCES[np.dtype(dtype)]
+    return bool(np.allclose(value, expected, rtol=rtol, atol=atol))
+
+
+def _factor_of(value: np.ndarray, expected: np.ndarray, dtype) -> float | None:
+    """The k with value = k * expected, or None when value is no multiple of it."""
+    expected = np.asarray(expected, dtype=np.float64)
+    if not np.all(np.isfinite(value)):
+        return None
+    k = float(np.sum(value * expected) / np.sum(expected * expected))
+    return k if _close(value, k * expected, dtype) else None
+
+
+def _factor(result: _Result, expected: np.ndarray) -> float | None:
+    """The k with dW = k * expected on this probe, or None."""
+    return _factor_of(result.dW, expected, result.dtype)
+
+
+# Hypotheses about dW: name -> the factor by which dW exceeds the gradient, given N.
+GRADIENT_MODELS = {
+    "right": lambda n: 1.0,
+    "not averaged": lambda n: float(n),
+    "sign flipped": lambda n: -1.0,
+    "sign flipped, not averaged": lambda n: -float(n),
+}
+GRADIENT_MODEL_CODES = {
+    "right": (), "not averaged": ("gradient-not-averaged",), "sign flipped": ("gradient-sign-flipped",),
+    "sign flipped, not averaged": ("gradient-sign-flipped", "gradient-not-averaged"),
+}
+
+
+def diagnose_loss(
+    loss_fn: Callable, *, num_train: int = 4, num_classes: int = 3, dtype=np.float64, reg: float = 0.5
+) -> list[Finding]:
+    """Diagnose a softmax loss function; an empty list means nothing wrong was found.
+
+    Inputs:
+    - loss_fn: a function (W, X, y, reg) -> (loss, dW) with W (D, C), X (N, D), y (N,).
+    - num_train, num_classes: N and C of the W = 0 and X = 0 probes (N >= 1, C >= 2).
+      The other probes have fixed shapes.
+    - dtype: np.float64 or np.float32, the dtype of W and X in those probes and the
+      extreme ones (a float32 probe always runs as well).
+    - reg: the regularization strength of the penalty probe; 0 skips it, so no
+      reg mistake is claimed.
+
+    Returns a list of Finding, specific codes first, in the order of CODES.
+    """
+    if isinstance(num_train, bool) or not isinstance(num_train, (int, np.integer)) or num_train < 1:
+        raise ValueError(f"num_train: expected an integer >= 1, got {num_train!r}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
+        raise ValueError(f"num_classes: expected an integer >= 2, got {num_classes!r}")
+    if np.dtype(dtype) not in TOLERANCES:
+        raise TypeError(f"dtype: expected np.float64 or np.float32, got {dtype!r}")
+    if not isinstance(reg, (int, float, np.floating)) or not math.isfinite(reg) or reg < 0:
+        raise ValueError(f"reg: expected a finite number >= 0, got {reg!r}")
+    run = _Diagnosis(loss_fn)
+    try:
+        found = _diagnose(run, int(num_train), int(num_classes), np.dtype(dtype), float(reg))
+    except _Stop as stop:
+        found = [stop.finding]
+    if run.mutated:
+        where = "; ".join(f"{name} (called {what})" for name, what in run.mutated.items())
+        found.append(Finding("mutates-input", (
+            f"the loss changed its input {where}: work on copies (W * 2, not W *= 2; "
+            "X - mean, not X -= mean), so the caller's arrays stay as they were")))
+    if run.promoted:
+        what, got = next(iter(run.promoted.items()))
+        found.append(Finding("float32-promoted", (
+            f"float32 W and X gave a {got} dW (called {what}): keep float32 in float32; "
+            "np.zeros_like(W) and arithmetic with Python floats do, np.float64 scalars "
+            "and .astype(np.float64) do not")))
+    return sorted(found, key=lambda f: CODES.index(f.code))
+
+
+def _diagnose(run: _Diagnosis, n: int, c: int, dtype: np.dtype, reg: float) -> list[Finding]:
+    found: dict[str, str] = {}  # code -> message; the first message for a code wins
+    log_c = math.log(c)
+    labels = np.arange(n) % c  # (N,), as many distinct labels as fit: a misplaced -1 shows
+    onehot = np.eye(c)[labels]  # (N, C)
+
+    # Probe 1: W = 0, X = I, so scores = 0, probs = 1/C and dW = dscores / N.
+    zero = run.call("with W = 0 and X = I", np.zeros((n, c), dtype), np.eye(n, dtype=dtype), labels, 0.0)
+    zero_dW = (1.0 / c - onehot) / n  # (N, C)
+    # Probes 2 and 3: X = 0, so scores = 0 again; reg adds exactly its penalty.
+    pen_W = np.resize(np.array(PENALTY_W), (2, c)).astype(dtype)  # (D, C) = (2, C)
+    no_data = run.call("with X = 0 and reg = 0", pen_W, np.zeros((n, 2), dtype), labels, 0.0)
+    with_reg = run.call(f"with X = 0 and reg = {reg}", pen_W, np.zeros((n, 2), dtype), labels, reg) if reg else None
+    # Probe 4: the fixed case with its stored answer; then in float32 with every example
+    # twice, which leaves a mean unchanged (and so tells a sum from a factor of 2).
+    fixed_W, fixed_X, fixed_y = np.array(FIXED_W), np.array(FIXED_X), np.array(FIXED_Y)
+    fixed = run.call("on the fixed 2-example case", fixed_W, fixed_X, fixed_y, 0.0)
+    fixed32 = run.call("on the fixed case in float32, each example twice", fixed_W.astype(np.float32),
+                       np.vstack([fixed_X, fixed_X]).astype(np.float32), np.tile(fixed_y, 2), 0.0)
+    # Probes 5 and 6: the same exact answer from scores (800, 0) and (0, -800), labels 0 and 1:
+    # losses 0 and 800 (mean 400); probs (1, 0) in both rows, dscores rows (0, 0), (1, -1).
+    ones = np.ones((2, 1), dtype)
+    big = run.call("with scores (800, 0)", np.array([[GAP, 0.0]], dtype), ones, np.array([0, 1]), 0.0)
+    low = run.call("with scores (0, -800)", np.array([[0.0, -GAP]], dtype), ones, np.array([0, 1]), 0.0)
+    extreme_loss, extreme_dW = GAP / 2, np.array([[0.5, -0.5]])
+
+    # --- the data loss: mean (right) or sum over examples? ---------------------------
+    loss_cases = [(zero, log_c, f"with W = 0 every class has probability 1/C, so the loss is log C = {log_c:.6g}"),
+                  (no_data, log_c, f"with X = 0 and reg = 0 every score is 0, so the loss is log C = {log_c:.6g}"),
+                  (fixed, FIXED_LOSS, f"on the fixed 2-example case the loss is {FIXED_LOSS:.6g}"),
+                  (fixed32, FIXED_LOSS, f"on the fixed case with each example twice the loss is {FIXED_LOSS:.6g}")]
+    loss_model = None
+    for model, scale in (("mean", lambda r: 1), ("sum", lambda r: r.num_train)):
+        if all(_close(r.loss, scale(r) * e, r.dtype) for r, e, _ in loss_cases):
+            loss_model = scale
+            if model == "sum":
+                r, e, why = next(case for case in loss_cases if case[0].num_train > 1)
+                found["loss-not-averaged"] = (
+                    f"the loss is N times too large: {why}, got {r.loss:.6g} = {r.num_train} x {e:.6g} "
+                    f"with N = {r.num_train}; divide the summed loss by N (the mean)")
+            break
+    else:
+        r, e, why = next((r, e, why) for r, e, why in loss_cases if not _close(r.loss, e, r.dtype))
+        found["loss-wrong"] = f"{why}; got {r.loss:.6g}"
+
+    # --- the data gradient: at W = 0 it is known exactly -----------------------------
+    grad_cases = [(zero, zero_dW), (fixed, np.array(FIXED_DW)), (fixed32, np.array(FIXED_DW))]
+    shown = [f"with W = 0 and X = I (N = {n}), dW should be (1/C - onehot(y)) / N",
+             "on the fixed 2-example case dW should be", "on the fixed case with each example twice dW should be"]
+    grad_model = None
+    for name, factor in GRADIENT_MODELS.items():
+        if all(_factor(r, e) is not None and _close(_factor(r, e), factor(r.num_train), r.dtype)
+               for r, e in grad_cases):
+            grad_model = factor
+            for code in GRADIENT_MODEL_CODES[name]:
+                i = next(i for i, (r, _) in enumerate(grad_cases) if r.num_train > 1 or code != "gradient-not-averaged")
+                found[code] = _gradient_message(code, *grad_cases[i], shown[i])
+            break
+    else:
+        k = _factor(zero, zero_dW)
+        if k is not None and k != 0 and all(_factor(r, e) is not None and _close(_factor(r, e), k, r.dtype)
+                                            for r, e in grad_cases[1:3]):
+            grad_model = lambda num: k  # noqa: E731 (the same constant on every probe)
+            found["gradient-scaled"] = (
+                f"dW is {k:.6g} times the gradient on every probe (with W = 0 and X = I, dW should be "
+                f"(1/C - onehot(y)) / N = {_fmt(zero_dW[0])} in row 0, got {_fmt(zero.dW[0])}): "
+                "look for a constant factor in dscores or dW")
+        elif (target := _misplaced_target(zero, onehot, c)) is not None:
+            averaged, rows = target
+            found["gradient-wrong-target"] = (
+                f"the -1 of dscores is not at the label: with W = 0 and X = I, dW = dscores / N shows the "
+                f"-1s of rows 0, 1, ... in columns {rows}, the labels are {labels.tolist()}; subtract 1 only "
+                "at [i, y[i]]: dscores[np.arange(N), y] -= 1 (not dscores[:, y]), or j == y[i] in a loop")
+            if not averaged and n > 1:
+                found["gradient-not-averaged"] = _gradient_message("gradient-not-averaged", zero, zero_dW, shown[0])
+        else:
+            found["gradient-wrong"] = _gradient_wrong_message(run, zero, zero_dW, fixed, loss_model)
+
+    # --- the penalty ------------------------------------------------------------------
+    if with_reg is not None:
+        _diagnose_penalty(found, no_data, with_reg, pen_W, reg, grad_model)
+
+    # --- extreme scores ------------------------------------------------------------------
+    if loss_model is not None:
+        expected = loss_model(big) * extreme_loss
+        big_ok, low_ok = _close(big.loss, expected, dtype), _close(low.loss, expected, dtype)
+        big_grad_ok = low_grad_ok = True
+        if grad_model is not None:
+            big_grad_ok = _close(big.dW, grad_model(2) * extreme_dW, dtype)
+            low_grad_ok = _close(low.dW, grad_model(2) * extreme_dW, dtype)
+        finite = lambda r: math.isfinite(r.loss) and bool(np.all(np.isfinite(r.dW)))  # noqa: E731
+        why = (f"scores (800, 0) and (0, -800) with labels 0 and 1 differ by a constant per row, so both "
+               f"give the loss {expected:g}")
+        if not low_ok and (not math.isfinite(low.loss) or low.loss < expected):
+            found["underflow-log-of-ratio"] = (
+                f"{why}; with (0, -800) you got {low.loss:g}: exp(-800) / sum underflows to 0 and its log "
+                "is -inf. Take log p_y as s_y - log(sum_j exp(s_j)), never log(exp(s_y) / sum)")
+        elif not low_ok:
+            found.setdefault("loss-wrong", f"{why}; with (0, -800) you got {low.loss:g}")
+        if (not finite(big) and finite(low)) or (not big_ok and low_ok) or (not big_grad_ok and low_grad_ok):
+            found["overflow-without-shift"] = (
+                f"{why}; with (800, 0) you got loss {big.loss:g} and dW {_fmt(big.dW)}: exp(800) "
+                "overflows to inf. Subtract each row's largest score before exp (keepdims=True)")
+        elif not big_ok and not math.isclose(big.loss, low.loss):
+            found.setdefault("loss-wrong", f"{why}; with (800, 0) you got {big.loss:g}")
+        if not low_grad_ok:
+            found.setdefault("gradient-wrong", (
+                f"with scores (0, -800) and (800, 0) the probabilities are (1, 0), so dW should be "
+                f"{_fmt(grad_model(2) * extreme_dW)}; got {_fmt(low.dW)}"))
+    return [Finding(code, message) for code, message in found.items()]
+
+
+def _misplaced_target(zero: _Result, onehot: np.ndarray, c: int):
+    """(averaged, where the -1s are) when dscores = 1/C - T with T of whole numbers, T != onehot(y)."""
+    n = onehot.shape[0]
+    for averaged, dscores in ((True, zero.dW * n), (False, zero.dW)):
+        targets = 1.0 / c - dscores  # (N, C): the subtracted ones
+        if np.all(np.isfinite(targets)) and _close(targets, np.round(targets), zero.dtype):
+            targets = np.round(targets)
+            if not np.array_equal(targets, onehot) and np.any(targets):
+                return averaged, [[int(j) for j in np.flatnonzero(row)] for row in targets]
+    return None
+
+
+def _gradient_message(code: str, result: _Result, expected: np.ndarray, why: str) -> str:
+    shown = f"{why} {_fmt(np.asarray(expected)[0])} in row 0, got {_fmt(result.dW[0])}"
+    if code == "gradient-not-averaged":
+        return f"dW is N = {result.num_train} times too large ({shown}): divide dW by N, as the loss is"
+    return f"dW has the wrong sign ({shown}): dscores is probs - onehot(y), not onehot(y) - probs"
+
+
+def _gradient_wrong_message(run: _Diagnosis, zero: _Result, zero_dW, fixed: _Result, loss_model) -> str:
+    if not _close(zero.dW, zero_dW, zero.dtype):
+        head = (f"with W = 0 and X = I, dW should be dscores / N = (1/C - onehot(y)) / N, "
+                f"{_fmt(zero_dW[0])} in row 0; got {_fmt(zero.dW[0])}")
+    else:
+        head = f"on the fixed 2-example case dW should be {_fmt(FIXED_DW)}; got {_fmt(fixed.dW)}"
+    numerical = _numerical_gradient(run)
+    error = np.abs(numerical - fixed.dW) / np.maximum(1e-8, np.abs(numerical) + np.abs(fixed.dW))
+    if float(error.max()) < FD_AGREE:
+        return f"{head}. It matches finite differences of your own loss, so the loss is wrong too"
+    worst = np.unravel_index(int(np.argmax(error)), error.shape)
+    hint = "" if loss_model is not None else " (your loss is wrong too)"
+    return (f"{head}. Finite differences of your own loss{hint} on the fixed case give "
+            f"{numerical[worst]:.6g} at dW[{worst[0]}, {worst[1]}], your dW {fixed.dW[worst]:.6g}")
+
+
+def _numerical_gradient(run: _Diagnosis) -> np.ndarray:
+    """Centred differences of the student's own loss on the fixed case (2 calls per entry)."""
+    W, X, y = np.array(FIXED_W), np.array(FIXED_X), np.array(FIXED_Y)
+    grad = np.zeros_like(W)
+    for ix in np.ndindex(W.shape):
+        step = np.zeros_like(W)
+        step[ix] = FD_STEP
+        plus = run.call("for finite differences", W + step, X, y, 0.0).loss
+        minus = run.call("for finite differences", W - step, X, y, 0.0).loss
+        grad[ix] = (plus - minus) / (2 * FD_STEP)
+    return grad
+
+
+def _diagnose_penalty(found: dict, no_data: _Result, with_reg: _Result, W: np.ndarray, reg: float, grad_model) -> None:
+    """With X = 0 what reg adds is exactly reg * sum(W**2) to the loss and 2 * reg * W to dW."""
+    dtype = with_reg.dtype
+    W64 = W.astype(np.float64)
+    size = reg * float(np.sum(W64 * W64))
+    added = with_reg.loss - no_data.loss
+    where = f"with X = 0, reg = {reg} should add reg * sum(W**2) = {size:.6g} to the loss"
+    if _close(added, size, dtype):
+        loss_half = False
+    elif _close(added, 0.0, dtype):
+        found["reg-missing-in-loss"] = f"{where}; it added {added:.6g}: add reg * np.sum(W * W) to the loss"
+        loss_half = False
+    elif _close(added, size / 2, dtype):
+        loss_half = True
+    else:
+        found.setdefault("loss-wrong", f"{where}; it added {added:.6g}")
+        loss_half = False
+    if not _close(no_data.dW, 0.0, dtype):
+        found.setdefault("gradient-wrong", (
+            f"with X = 0 and reg = 0 every score is 0 whatever W, so dW should be 0; got {_fmt(no_data.dW[0])} in row 0"))
+    penalty_grad = 2 * reg * W64
+    added_grad = with_reg.dW - no_data.dW
+    signs = {1.0} if grad_model is None else {1.0, grad_model(no_data.num_train)}
+    k = _factor_of(added_grad, penalty_grad, dtype)
+    gwhere = f"with X = 0, reg = {reg} should add 2 * reg * W to dW"
+    grad_half = False
+    if k is not None and any(_close(k, s, dtype) for s in signs):
+        pass
+    elif _close(added_grad, 0.0, dtype):
+        found["reg-missing-in-gradient"] = (
+            f"{gwhere}, {_fmt(penalty_grad[0])} in row 0; it added {_fmt(added_grad[0])}: add 2 * reg * W to dW")
+    elif k is not None and any(_close(k, s / 2, dtype) for s in signs):
+        grad_half = True
+    else:
+        found.setdefault("gradient-wrong", f"{gwhere}, {_fmt(penalty_grad[0])} in row 0; it added {_fmt(added_grad[0])}")
+    if loss_half or grad_half:
+        parts = [p for p, half in ((f"the loss adds {added:.6g} = 0.5 * reg * sum(W**2)", loss_half),
+                                   ("dW adds reg * W", grad_half)) if half]
+        found["reg-half-convention"] = (
+            f"{' and '.join(parts)}: this kit's penalty is reg * sum(W**2) (not 0.5 * reg * sum(W**2)), "
+            "whose gradient is 2 * reg * W")
+
