@@ -229,8 +229,8 @@ def _prefix_with_diagnosis(item: pytest.Item, outcome) -> None:
     if outcome.excinfo is None or not any(item.nodeid.startswith(path) for path in DIAGNOSED_FILES):
         return
     error = outcome.excinfo[1]
-    if isinstance(error, (pytest.skip.Exception, pytest.xfail.Exception)) or describe_not_implemented(error):
-        return  # skipped, or the one-line not-implemented message says it all
+    if isinstance(error, (pytest.skip.Exception, pytest.xfail.Exception)):
+        return
     lines = [f"[{f.code}] {name}: {f.message}" for name in _tested_loss_functions(item) for f in _diagnosis(name)]
     if not lines:
         return
@@ -246,5 +246,7 @@ def _prefix_with_diagnosis(item: pytest.Item, outcome) -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     outcome = yield
-    _shorten_not_implemented(outcome)
-    _prefix_with_diagnosis(item, outcome)
+    if outcome.excinfo is not None and describe_not_implemented(outcome.excinfo[1]):
+        _shorten_not_implemented(outcome)  # the one-line message says it all
+    else:
+        _prefix_with_diagnosis(item, outcome)
