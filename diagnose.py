@@ -43,6 +43,9 @@ follows from a property of the loss, or is stored as literal numbers.
 - Copies of the inputs (mutation), float32 inputs (dtype), and, when dW is
   wrong, finite differences of your own loss.
 
+For the notebook, `report_loss(loss_fn)` wraps the findings in a `LossReport`
+that prints, or displays in Jupyter, as PASS or FAIL with the findings.
+
 A specific code is given only when the numbers fit it exactly; anything else
 is `loss-wrong` or `gradient-wrong`. With reg = 0 no reg mistake can show,
 so none is claimed. The function is called about 8 times on tiny arrays
@@ -52,6 +55,7 @@ arrays and Python numbers, and any exception it raises becomes a finding.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -95,6 +99,41 @@ class Finding:
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}"
+
+
+@dataclass
+class LossReport:
+    """The verdict on one loss function: PASS when diagnose_loss found nothing.
+
+    print() it for text, or display() it in Jupyter for a table.
+    """
+
+    name: str
+    findings: list[Finding]
+
+    @property
+    def passed(self) -> bool:
+        return not self.findings
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        head = f"{self.name}: {'PASS' if self.passed else 'FAIL'}"
+        return "\n".join([head, *(f"  {finding}" for finding in self.findings)])
+
+    def _repr_html_(self) -> str:
+        colour = "#1a7f37" if self.passed else "#cf222e"
+        rows = [(self.name, "PASS: no mistake found" if self.passed else "FAIL")]
+        rows += [(finding.code, finding.message) for finding in self.findings]
+        cells = "".join(f"<tr><th style='text-align:left'>{html.escape(a)}</th>"
+                        f"<td style='text-align:left'>{html.escape(b)}</td></tr>" for a, b in rows)
+        return f"<table style='border-left:4px solid {colour}'>{cells}</table>"
+
+
+def report_loss(loss_fn: Callable, name: str | None = None, **options) -> LossReport:
+    """diagnose_loss(loss_fn, **options) as a LossReport named `name` (default: the function's name)."""
+    return LossReport(name or getattr(loss_fn, "__name__", "loss"), diagnose_loss(loss_fn, **options))
 
 
 class _Stop(Exception):

@@ -178,3 +178,15 @@ def test_module_docstring_and_readme_document_every_code_once_in_order():
     section = readme[readme.index("### Which mistake is it?"):]
     section = section[: section.index("\n## ")]
     assert table_codes(section) == list(CODES)
+
+
+def test_a_report_says_pass_or_fail_with_the_findings_in_text_and_html():
+    def softmax_loss_vectorized(W, X, y, reg):
+        raise NotImplementedError()
+
+    report = diagnose.report_loss(softmax_loss_vectorized)
+    assert not report and not report.passed
+    assert str(report).startswith("softmax_loss_vectorized: FAIL\n  [not-implemented] ")
+    assert "FAIL" in report._repr_html_() and "not-implemented" in report._repr_html_()
+    passed = diagnose.LossReport("softmax_loss_naive", [])
+    assert passed and str(passed) == "softmax_loss_naive: PASS" and "PASS" in passed._repr_html_()
