@@ -13,7 +13,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 KIT_DIR=$(pwd)
 VENV="$KIT_DIR/.venv"
+# The one kernel of the kit: assignment.ipynb's metadata, the README and the
+# notebook's own text name it too (tests/test_notebook.py checks they agree).
 KERNEL_NAME="softmax-kit"
+KERNEL_DISPLAY_NAME="Python (softmax kit)"
 PYTHON=${PYTHON:-python3}
 DATA=download  # download | none | synthetic
 
@@ -52,9 +55,9 @@ step "Installing the requirements (numpy, matplotlib, jupyter, pytest, ...)"
 
 step "Registering the Jupyter kernel '$KERNEL_NAME'"
 "$VENV/bin/python" -m ipykernel install --user --name "$KERNEL_NAME" \
-    --display-name "Python (softmax kit)" >/dev/null \
+    --display-name "$KERNEL_DISPLAY_NAME" >/dev/null \
     || fail "could not register the Jupyter kernel."
-echo "kernel '$KERNEL_NAME' points at $VENV/bin/python"
+echo "kernel '$KERNEL_DISPLAY_NAME' ($KERNEL_NAME) points at $VENV/bin/python"
 
 case "$DATA" in
     download)

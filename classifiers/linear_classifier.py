@@ -15,8 +15,8 @@ import os
 import zipfile
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from classifiers.progress import progress
 from classifiers.softmax import softmax_loss_vectorized
 from classifiers.validation import check_count, check_data, check_labels, check_number, check_weights
 
@@ -65,7 +65,8 @@ class LinearClassifier:
         - num_iters: (int) number of steps to take.
         - batch_size: (int) number of training examples in each step; they
           are sampled with replacement.
-        - verbose: (bool) if true, show a progress bar with the running loss.
+        - verbose: (bool) if true, show the progress and the loss while training,
+          ending with one line: `SGD: 1500/1500 steps, loss 302 -> 2.1, 11 s`.
         - seed: (int or None) seeds both the initial W and the batches, so a
           run can be repeated exactly.
 
@@ -94,7 +95,8 @@ class LinearClassifier:
             check_weights(self.W, dim)
 
         loss_history: list[float] = []
-        steps = tqdm(range(num_iters), desc="SGD", disable=not verbose)
+        # verbose: a live bar that ends as one line, "SGD: 1500/1500 steps, loss 302 -> 2.1, 11 s".
+        steps = progress(range(num_iters), desc="SGD", unit="steps", disable=not verbose)
         for it in steps:
             X_batch = None
             y_batch = None
@@ -113,6 +115,7 @@ class LinearClassifier:
 
             loss, grad = self.loss(X_batch, y_batch, reg)
             if not np.isfinite(loss):
+                steps.close()
                 raise TrainingDivergedError(
                     f"the loss became {loss} at iteration {it} with learning_rate="
                     f"{learning_rate:g}: the updates are too large. Try a smaller "
@@ -120,6 +123,7 @@ class LinearClassifier:
                     loss_history,
                 )
             loss_history.append(loss)
+            steps.record_loss(loss)
 
             ###################################################################
             # TODO: Update the weights with one gradient descent step.        #
@@ -127,9 +131,6 @@ class LinearClassifier:
             ### BEGIN SOLUTION
             self.W -= learning_rate * grad  # in place: W keeps its dtype
             ### END SOLUTION
-
-            if verbose and (it % 10 == 0 or it == num_iters - 1):
-                steps.set_postfix(loss=f"{loss:.4f}", refresh=False)
 
         return loss_history
 

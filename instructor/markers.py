@@ -12,8 +12,9 @@ in its place, at the indentation of the BEGIN line:
 - in notebook markdown cells: `YOUR ANSWER HERE`.
 
 A marker that is unterminated, nested, unmatched or misspelled (any comment
-line that looks like one, e.g. `## BEGIN SOLUTION`) is a `MarkerError`
-naming the file and line: a typo must never leak a solution into the kit.
+line that looks like one, e.g. `## BEGIN SOLUTION` or `### END SOLUTOIN`)
+is a `MarkerError` naming the file and line where it was typed: a typo must
+never leak a solution into the kit.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ ANSWER_STUB = "YOUR ANSWER HERE"
 
 # Any comment line that mentions BEGIN/END SOLUTION: it must be a real marker.
 LOOKS_LIKE_MARKER = re.compile(r"^\s*#+\s*(BEGIN|END)[\s_]*SOLUTION\b", re.IGNORECASE)
+# A comment line in capitals whose first two words are a typo away from one:
+# `### END SOLUTOIN`, `### BEGN SOLUTION`, `### ENDSOLUTION`.
+CAPITAL_WORDS = re.compile(r"^\s*#+\s*([A-Z]+)[\s_]*([A-Z]*)\b")
+# Typos tolerated: one per short word (BEGIN, END), two in SOLUTION. A swap of
+# neighbours counts as one ("SOLUTOIN").
+TYPOS_SHORT, TYPOS_LONG = 1, 2
 
 
 class MarkerError(ValueError):
@@ -48,28 +55,62 @@ class Region:
     indent: str
 
 
-def find_regions(lines: list[str], where: str) -> list[Region]:
+def _typos(typed: str, word: str) -> int:
+    """Edits from `typed` to `word`: insertions, deletions, changes, swaps of neighbours."""
+    rows = [list(range(len(word) + 1))]
+    for i, a in enumerate(typed, start=1):
+        row = [i]
+        for j, b in enumerate(word, start=1):
+            row.append(min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (a != b)))
+            if i > 1 and j > 1 and a == word[j - 2] and typed[i - 2] == b:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def marker_kind(line: str) -> str | None:
+    """BEGIN or END if `line` is a solution marker or looks like a misspelled one, else None."""
+    exact = LOOKS_LIKE_MARKER.match(line)
+    if exact:
+        return exact.group(1).upper()
+    words = CAPITAL_WORDS.match(line)
+    if not words:
+        return None
+    first, second = words.groups()
+    for kind, marker in (("BEGIN", BEGIN), ("END", END)):
+        if second and _typos(first, kind) <= TYPOS_SHORT and _typos(second, "SOLUTION") <= TYPOS_LONG:
+            return kind
+        if not second and _typos(first, kind + "SOLUTION") <= TYPOS_LONG:
+            return kind
+    return None
+
+
+def find_regions(lines: list[str], where: str, first_line: int = 1) -> list[Region]:
     """Return the solution regions of `lines`, or raise MarkerError.
 
     `where` names the place in error messages, with a `{line}` field for the
-    1-based line number: "classifiers/softmax.py:{line}".
+    line number: "classifiers/softmax.py:{line}"; `lines[0]` is line
+    `first_line` there (a notebook cell inside a larger source file).
+    A misspelled marker is reported where it was typed, and then counts as
+    the marker it resembles, so the lines after it are judged as intended.
     """
     problems: list[str] = []
     regions: list[Region] = []
     open_at: int | None = None
     for number, line in enumerate(lines):
-        if not LOOKS_LIKE_MARKER.match(line):
+        kind = marker_kind(line)
+        if kind is None:
             continue
         text = line.strip()
-        at = where.format(line=number + 1)
+        at = where.format(line=number + first_line)
         if text not in (BEGIN, END):
             problems.append(f"{at}: malformed marker {text!r}: write exactly {BEGIN!r} or {END!r}")
-        elif text == BEGIN and open_at is not None:
+        if kind == "BEGIN" and open_at is not None:
             problems.append(
                 f"{at}: nested {BEGIN!r}: the region opened on line "
-                f"{open_at + 1} has no {END!r} yet"
+                f"{open_at + first_line} has no {END!r} yet"
             )
-        elif text == BEGIN:
+        elif kind == "BEGIN":
             open_at = number
         elif open_at is None:
             problems.append(f"{at}: unmatched {END!r}: no {BEGIN!r} before it")
@@ -78,7 +119,7 @@ def find_regions(lines: list[str], where: str) -> list[Region]:
             regions.append(Region(open_at, number, indent))
             open_at = None
     if open_at is not None:
-        problems.append(f"{where.format(line=open_at + 1)}: unterminated {BEGIN!r}: no {END!r} after it")
+        problems.append(f"{where.format(line=open_at + first_line)}: unterminated {BEGIN!r}: no {END!r} after it")
     if problems:
         raise MarkerError(problems)
     return regions
@@ -123,7 +164,8 @@ def transform_notebook(text: str, where: str, strip: bool) -> str:
     """Check a notebook's markers; strip them if `strip`; always clear outputs.
 
     Code cells lose their outputs and execution counts either way, so the
-    kit opens clean. Raises MarkerError naming the file, the cell and the line.
+    kit opens clean, and the notebook loses its Jupytext pairing. Raises
+    MarkerError naming the file, the cell and the line.
     """
     try:
         notebook = json.loads(text)
@@ -149,4 +191,7 @@ def transform_notebook(text: str, where: str, strip: bool) -> str:
     if problems:
         raise MarkerError(problems)
     notebook.get("metadata", {}).pop("widgets", None)  # widget state of old outputs
+    # The pairing with instructor/notebooks/: without it, Jupytext in a
+    # student's JupyterLab leaves the notebook alone.
+    notebook.get("metadata", {}).pop("jupytext", None)
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"

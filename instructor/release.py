@@ -9,6 +9,9 @@ notebook code cells becomes `# YOUR CODE HERE` + `raise NotImplementedError()`;
 in markdown cells it becomes `YOUR ANSWER HERE` (see instructor/markers.py).
 Notebook outputs and execution counts are cleared in both modes.
 
+A notebook with a source in instructor/notebooks/ (instructor/notebook_source.py)
+must be in step with it, or nothing is written.
+
 Only files git tracks (or untracked files it does not ignore) are copied, so
 `.venv`, caches and the CIFAR-10 download never are. The instructor tools,
 tests/hidden/ and tests/test_instructor_*.py are left out. A malformed marker
@@ -27,6 +30,7 @@ import tempfile
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
+from instructor import notebook_source
 from instructor.markers import MarkerError, check_python, strip_python, transform_notebook
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -80,10 +84,18 @@ def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, include_hidden
 
     solutions=False strips every solution region; True keeps them (markers
     are still checked). include_hidden=True keeps tests/hidden/ (the grader's
-    copy of the kit). Raises MarkerError listing every malformed marker.
+    copy of the kit). Raises MarkerError listing every malformed marker and
+    every notebook out of step with its source in instructor/notebooks/.
     """
     kit: dict[str, KitFile] = {}
     problems: list[str] = []
+    blamed_in_source = set()  # notebooks whose markers are reported at their source's lines
+    for pair in notebook_source.pairs(root):
+        problems.extend(notebook_source.check(pair, root))
+        in_source = notebook_source.marker_problems(pair, root)
+        problems.extend(in_source)
+        if in_source:
+            blamed_in_source.add(pair.notebook)
     for path in repository_files(root):
         hidden = fnmatch(path, HIDDEN_TESTS)
         if any(fnmatch(path, pattern) for pattern in INSTRUCTOR_ONLY) and not (include_hidden and hidden):
@@ -99,6 +111,8 @@ def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, include_hidden
                     text = strip_python(text, path)
                     _check_compiles(text, path)
                 data = text.encode("utf-8")
+            elif path in blamed_in_source:
+                continue
             elif path.endswith(".ipynb"):
                 data = transform_notebook(data.decode("utf-8"), path, strip=not solutions).encode("utf-8")
         except MarkerError as err:
@@ -161,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         kit = build_kit(args.source.resolve(), solutions=args.solutions)
         write_kit(kit, args.out_dir, force=args.force)
     except MarkerError as err:
-        print(f"release: malformed solution markers, nothing written:\n{err}", file=sys.stderr)
+        print(f"release: nothing written; fix these first:\n{err}", file=sys.stderr)
         return 1
     except FileExistsError as err:
         print(f"release: {err}", file=sys.stderr)

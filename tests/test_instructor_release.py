@@ -242,3 +242,125 @@ def test_existing_output_directory_is_refused_unless_forced(tmp_path, capsys):
     assert "exists" in capsys.readouterr().err and (out / "old.txt").exists()
     assert release.main([str(out), "--source", str(repo), "--force"]) == 0
     assert kit_paths(out) == {"ok.py"}
+
+
+# --- notebooks written from their Jupytext sources ------------------------------
+
+
+def make_paired_repo(root: Path, names: tuple[str, ...] = ("nb",)) -> Path:
+    """A repository with instructor/notebooks/NAME.py and the NAME.ipynb it writes."""
+    from instructor import notebook_source
+
+    for name in names:
+        make_repo(root, {f"instructor/notebooks/{name}.py": (
+            "# %% [markdown] id=\"intro\"\n# # A heading\n\n"
+            f"# %% id=\"work\" tags=[\"parameters\"]\nx = 1\n{BEGIN}\ny = 2\n{END}\n"
+        )})
+    for pair in notebook_source.pairs(root):
+        notebook_source.sync(pair, root)
+    return root
+
+
+def test_release_refuses_a_notebook_out_of_step_with_its_source(tmp_path, capsys):
+    repo = make_paired_repo(tmp_path / "repo", ("nb", "other"))
+    notebook = json.loads((repo / "other.ipynb").read_text())
+    notebook["cells"][1]["source"] = ["x = 1  # edited in the .ipynb only\n"]
+    (repo / "other.ipynb").write_text(json.dumps(notebook))
+    out = tmp_path / "out"
+    assert release.main([str(out), "--source", str(repo)]) == 1
+    err = capsys.readouterr().err
+    assert "other.ipynb is out of step with instructor/notebooks/other.py" in err, err
+    assert "cell 2 (work): line 1" in err and "python -m instructor.notebook_source" in err, err
+    assert "nb.ipynb" not in err.replace("other.ipynb", ""), "the notebook in step was blamed too"
+    assert not out.exists()
+
+
+def test_released_notebook_is_stripped_and_loses_its_pairing(tmp_path):
+    repo = make_paired_repo(tmp_path / "repo")
+    assert json.loads((repo / "nb.ipynb").read_text())["metadata"]["jupytext"]["formats"] == (
+        "ipynb,instructor/notebooks//py:percent")
+    kit = release.build_kit(repo)
+    assert sorted(kit) == ["nb.ipynb"], "the source must stay in the instructor's repository"
+    notebook = json.loads(kit["nb.ipynb"][0])
+    assert "jupytext" not in notebook["metadata"]
+    assert [cell["id"] for cell in notebook["cells"]] == ["intro", "work"]
+    assert notebook["cells"][1]["metadata"]["tags"] == ["parameters"]
+    assert "".join(notebook["cells"][1]["source"]) == "x = 1\n# YOUR CODE HERE\nraise NotImplementedError()"
+
+
+def test_sync_names_new_cells_in_the_source_and_gives_the_notebook_their_ids(tmp_path):
+    from instructor import notebook_source
+
+    repo = make_paired_repo(tmp_path / "repo")
+    source = repo / "instructor/notebooks/nb.py"
+    source.write_text(source.read_text() + "\n# %% [markdown]\n# ## Section 2: more\n")
+    assert notebook_source.main(["--check", "--source", str(repo)]) == 1
+    assert notebook_source.main(["--source", str(repo)]) == 0
+    assert '# %% [markdown] id="section-2-more"' in source.read_text()
+    assert [cell["id"] for cell in json.loads((repo / "nb.ipynb").read_text())["cells"]] == [
+        "intro", "work", "section-2-more"]
+    assert notebook_source.main(["--check", "--source", str(repo)]) == 0
+
+
+def test_jupyterlab_opens_the_source_as_a_notebook_and_saves_both_files(tmp_path):
+    # The contents manager JupyterLab's server uses once Jupytext is installed
+    # (its server extension derives it from the default manager, as here).
+    import asyncio
+
+    from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+    from jupytext.async_contentsmanager import build_async_jupytext_contents_manager_class
+
+    from instructor import notebook_source
+
+    repo = make_paired_repo(tmp_path / "repo")
+    manager = build_async_jupytext_contents_manager_class(AsyncLargeFileManager)(root_dir=str(repo))
+
+    async def edit_and_save():
+        model = await manager.get("instructor/notebooks/nb.py", type="notebook", content=True)
+        cells = model["content"]["cells"]
+        assert [cell["id"] for cell in cells] == ["intro", "work"]
+        cells[0]["source"] = "# A better heading"
+        await manager.save({"type": "notebook", "content": model["content"]}, "instructor/notebooks/nb.py")
+
+    asyncio.run(edit_and_save())
+    assert "# # A better heading" in (repo / "instructor/notebooks/nb.py").read_text()
+    assert "# A better heading" in json.loads((repo / "nb.ipynb").read_text())["cells"][0]["source"]
+    assert notebook_source.check(notebook_source.source_of("nb.ipynb", repo), repo) == []
+
+
+def test_misspelled_end_marker_is_reported_where_it_was_typed_not_at_the_next_begin(tmp_path):
+    lines = ["def f(x):"] + ["    x += 1"] * 78 + [f"    {BEGIN}", "    y = x * 2", "    ### END SOLUTOIN"]
+    lines += ["    z = 0"] * 34 + [f"    {BEGIN}", "    z = y", f"    {END}", "    return z"]
+    assert lines[81] == "    ### END SOLUTOIN" and lines[116] == f"    {BEGIN}"  # lines 82 and 117
+    repo = make_repo(tmp_path / "repo", {"f.py": "\n".join(lines) + "\n"})
+    with pytest.raises(MarkerError) as info:
+        release.build_kit(repo)
+    assert len(info.value.problems) == 1, info.value.problems
+    assert info.value.problems[0].startswith("f.py:82: malformed marker '### END SOLUTOIN'"), info.value.problems
+
+
+@pytest.mark.parametrize("typo", ["### BEGN SOLUTION", "### ENDSOLUTION", "### END SOLUTIONS", "# END_SOLUTION"])
+def test_marker_typos_are_caught(typo):
+    with pytest.raises(MarkerError, match="f.py:2: malformed marker"):
+        strip_python(f"x = 1\n{typo}\n", "f.py")
+
+
+@pytest.mark.parametrize("comment", ["# END of the loop", "# BEGIN with the data", "# TODO: the solution"])
+def test_ordinary_comments_are_not_markers(comment):
+    assert strip_python(f"x = 1\n{comment}\n", "f.py") == f"x = 1\n{comment}\n"
+
+
+def test_marker_typo_in_a_notebook_source_is_reported_at_the_line_of_the_source(tmp_path, capsys):
+    repo = make_paired_repo(tmp_path / "repo")
+    source = repo / "instructor/notebooks/nb.py"
+    lines = source.read_text().splitlines()
+    typed_at = lines.index(END) + 1
+    lines[typed_at - 1] = "### END SOLUTOIN"
+    source.write_text("\n".join(lines) + "\n")
+    from instructor import notebook_source
+
+    notebook_source.sync(notebook_source.pairs(repo)[0], repo)  # in step: only the typo is wrong
+    assert release.main([str(tmp_path / "out"), "--source", str(repo)]) == 1
+    err = capsys.readouterr().err
+    assert f"instructor/notebooks/nb.py:{typed_at}: malformed marker '### END SOLUTOIN'" in err, err
+    assert "nb.ipynb" not in err, f"the typo was blamed on the notebook, which the instructor did not edit:\n{err}"

@@ -3,7 +3,8 @@
 Static checks (fast): valid nbformat v4; no outputs or execution counts; one
 cell tagged `parameters` that sets every run setting, which no later cell
 reassigns; solution markers paired; and, in the instructor's repository, the
-file is exactly what `python -m instructor.build_notebook` writes.
+file is in step with its Jupytext source, instructor/notebooks/assignment.py
+(see instructor/notebook_source.py).
 
 The execution test (marked slow, about half a minute) writes a small synthetic
 stand-in into a temporary directory, shrinks the run papermill-style by
@@ -22,6 +23,7 @@ import ast
 import json
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -31,7 +33,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "assignment.ipynb"
-BUILDER = REPO / "instructor" / "build_notebook.py"
+SOURCE = REPO / "instructor" / "notebooks" / "assignment.py"  # instructor's repository only
 PARAMETERS_TAG = "parameters"
 KIT_KERNEL = "softmax-kit"  # the kernel setup.sh registers for .venv
 # Split so that this file never holds a marker line itself (the release checks for them).
@@ -135,9 +137,9 @@ def test_notebook_is_valid_nbformat_4():
 
 # Checks of the file as the instructor commits it. A student's copy has run
 # (submit.py requires outputs) and may name the kernel they picked, so these
-# run only where the builder is, in the instructor's repository.
+# run only where the notebook's source is, in the instructor's repository.
 instructor_repository_only = pytest.mark.skipif(
-    not BUILDER.exists(), reason="checks the committed notebook; instructor's repository only")
+    not SOURCE.exists(), reason="checks the committed notebook; instructor's repository only")
 
 
 @instructor_repository_only
@@ -149,12 +151,28 @@ def test_notebook_is_committed_without_outputs_or_execution_counts():
     assert not executed, "clear the outputs before committing (Kernel > Restart & Clear Output): " + ", ".join(executed)
 
 
+def setup_sh_kernel() -> tuple[str, str]:
+    """The kernel name and display name setup.sh registers."""
+    text = (REPO / "setup.sh").read_text()
+    values = {key: re.search(rf'^{key}="([^"]+)"', text, re.MULTILINE) for key in ("KERNEL_NAME", "KERNEL_DISPLAY_NAME")}
+    missing = [key for key, found in values.items() if not found]
+    assert not missing, f"setup.sh should set {missing}"
+    return values["KERNEL_NAME"][1], values["KERNEL_DISPLAY_NAME"][1]
+
+
 @instructor_repository_only
-def test_notebook_kernel_is_the_portable_python3():
-    kernelspec = read_notebook().metadata.get("kernelspec", {})
-    assert kernelspec.get("name") == "python3", (
-        f"expected kernelspec name 'python3' (the venv's own kernel under .venv/bin/jupyter), got {kernelspec}"
-    )
+def test_notebook_setup_and_readme_name_one_kernel():
+    name, display_name = setup_sh_kernel()
+    notebook = read_notebook()
+    kernelspec = notebook.metadata.get("kernelspec", {})
+    assert (kernelspec.get("name"), kernelspec.get("display_name")) == (name, display_name), (
+        f"the notebook's kernelspec {kernelspec} should be the kernel setup.sh registers: {name!r}, {display_name!r}")
+    text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    readme = (REPO / "README.md").read_text()
+    for where, words in (("the notebook's text", text), ("README.md", readme)):
+        assert f"**{display_name}** (" in words and name in words, f"{where} should name the kernel {display_name!r} ({name})"
+        others = {"Python 3 (ipykernel)", "python3 kernel"} & set(re.findall(r"Python 3 \(ipykernel\)|python3 kernel", words))
+        assert not others, f"{where} names another kernel: {others}"
 
 
 def test_exactly_one_parameters_cell_sets_every_run_setting():
@@ -200,13 +218,21 @@ def test_every_solution_region_is_closed_in_its_own_cell():
 
 
 @instructor_repository_only
-def test_notebook_is_exactly_what_the_builder_writes():
-    from instructor import build_notebook
+def test_notebook_is_in_step_with_its_jupytext_source():
+    from instructor import notebook_source
 
-    assert NOTEBOOK.read_text(encoding="utf-8") == build_notebook.render(), (
-        "assignment.ipynb differs from instructor/build_notebook.py: edit the builder, then run "
-        "`.venv/bin/python -m instructor.build_notebook`"
-    )
+    problems = notebook_source.check(notebook_source.source_of(NOTEBOOK.name, REPO), REPO)
+    assert not problems, "\n".join(problems)
+
+
+@instructor_repository_only
+def test_every_cell_of_the_source_names_its_id():
+    from instructor import notebook_source
+
+    unnamed = [f"cell {i + 1}" for i, cell in enumerate(notebook_source.read_source(SOURCE).cells)
+               if notebook_source.ID_KEY not in cell.metadata]
+    assert not unnamed, (f"cells without id=\"...\" in {SOURCE.relative_to(REPO)}: {unnamed}; "
+                         f"`{notebook_source.SYNC_COMMAND}` names them")
 
 
 # --- running it -------------------------------------------------------------
