@@ -1,6 +1,6 @@
 """Tests for diagnose.py: each mistake gets its own code, a correct loss none.
 
-The mutants (one per code, named for it) and the correct losses in four
+The mutants (one per code, named for it) and the correct losses in five
 styles live in tests/hidden/loss_variants.py, in the instructor's copy only
 (they are working solutions), so the tests that need them skip in the
 student kit. The rest (stubs, errors, what is passed to the loss, the codes
@@ -190,3 +190,21 @@ def test_a_report_says_pass_or_fail_with_the_findings_in_text_and_html():
     assert "FAIL" in report._repr_html_() and "not-implemented" in report._repr_html_()
     passed = diagnose.LossReport("softmax_loss_naive", [])
     assert passed and str(passed) == "softmax_loss_naive: PASS" and "PASS" in passed._repr_html_()
+
+
+def test_a_diagnosis_that_runs_too_long_is_given_up_not_waited_for(monkeypatch):
+    # tests/conftest.py diagnoses a failing test's loss under an alarm: a loss that
+    # hangs on the diagnosis's inputs leaves the test's own message as it was.
+    from tests import conftest
+
+    if not hasattr(conftest.signal, "setitimer"):
+        pytest.skip("no SIGALRM on this platform: the diagnosis runs without a time limit")
+    monkeypatch.setattr(conftest, "DIAGNOSIS_BUDGET_SECONDS", 0.2)
+
+    def hangs():
+        while True:
+            pass
+
+    assert conftest._with_alarm(hangs) == []
+    assert conftest._with_alarm(lambda: ["done"]) == ["done"]
+    assert conftest.signal.getitimer(conftest.signal.ITIMER_REAL)[0] == 0, "the alarm was left running"

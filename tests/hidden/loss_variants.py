@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 
-# --- correct, in four styles ------------------------------------------------------
+# --- correct, in five styles ------------------------------------------------------
 
 
 def loops(W, X, y, reg):
@@ -66,7 +66,14 @@ def logaddexp_outer(W, X, y, reg):
     return float(loss / X.shape[0] + reg * (W * W).sum()), dW / X.shape[0] + 2 * reg * W
 
 
-CORRECT = {f.__name__: f for f in (loops, einsum_logsumexp, onehot_log_softmax, logaddexp_outer)}
+def float32_inside(W, X, y, reg):
+    """Computes in float32 whatever comes in, returning W's dtype: the maths is right,
+    the precision float32's (the kit's tests reject it for that; diagnose must not)."""
+    loss, dW = onehot_log_softmax(W.astype(np.float32), X.astype(np.float32), y, reg)
+    return loss, dW.astype(W.dtype)
+
+
+CORRECT = {f.__name__: f for f in (loops, einsum_logsumexp, onehot_log_softmax, logaddexp_outer, float32_inside)}
 
 
 # --- one mutant per code ------------------------------------------------------------
