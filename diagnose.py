@@ -77,6 +77,10 @@ CODES = (
 TOLERANCES = {np.dtype(np.float64): (1e-5, 1e-8), np.dtype(np.float32): (1e-4, 1e-5)}
 # Score gap of the extreme probes: exp(800) overflows float32 and float64, exp(-800) underflows to 0.
 GAP = 800.0
+# Their answer, labels 0 and 1 with scores (800, 0) or (0, -800) in both rows: losses
+# 0 and 800, mean 400; probs (1, 0), so dscores rows (0, 0) and (1, -1); x = 1, N = 2.
+EXTREME_LOSS = GAP / 2
+EXTREME_DW = np.array([[0.5, -0.5]])  # (D, C) = (1, 2)
 # The 2-example probe and its answer (mean cross-entropy, reg = 0), stored as numbers.
 FIXED_X = ((1.0, -2.0), (0.5, 1.5))  # (N, D) = (2, 2)
 FIXED_W = ((0.25, -0.5, 0.125), (0.375, 0.0, -0.75))  # (D, C) = (2, 3); scores within [-1.1, 1.7]
@@ -287,116 +291,144 @@ def diagnose_loss(
     return sorted(found, key=lambda f: CODES.index(f.code))
 
 
-def _diagnose(run: _Diagnosis, n: int, c: int, dtype: np.dtype, reg: float) -> list[Finding]:
-    found: dict[str, str] = {}  # code -> message; the first message for a code wins
-    log_c = math.log(c)
-    labels = np.arange(n) % c  # (N,), as many distinct labels as fit: a misplaced -1 shows
-    onehot = np.eye(c)[labels]  # (N, C)
+@dataclass
+class _Probes:
+    """Every probe's result, and what the W = 0 probe should give."""
 
-    # Probe 1: W = 0, X = I, so scores = 0, probs = 1/C and dW = dscores / N.
+    n: int
+    c: int
+    dtype: np.dtype
+    labels: np.ndarray  # (N,) of the W = 0 probe
+    zero: _Result  # W = 0, X = I
+    no_data: _Result  # X = 0, reg = 0
+    with_reg: _Result | None  # X = 0, reg > 0
+    pen_W: np.ndarray  # W of the X = 0 probes
+    fixed: _Result  # the stored 2-example case
+    fixed32: _Result  # the same in float32, each example twice
+    big: _Result  # scores (800, 0)
+    low: _Result  # scores (0, -800)
+
+    @property
+    def zero_dW(self) -> np.ndarray:
+        """dW at W = 0 with X = I: dscores / N = (1/C - onehot(y)) / N, (N, C)."""
+        return (1.0 / self.c - np.eye(self.c)[self.labels]) / self.n
+
+
+def _run_probes(run: _Diagnosis, n: int, c: int, dtype: np.dtype, reg: float) -> _Probes:
+    labels = np.arange(n) % c  # (N,), as many distinct labels as fit: a misplaced -1 shows
+    # W = 0, X = I: scores = 0, probs = 1/C, and dW = X.T @ dscores / N shows dscores itself.
     zero = run.call("with W = 0 and X = I", np.zeros((n, c), dtype), np.eye(n, dtype=dtype), labels, 0.0)
-    zero_dW = (1.0 / c - onehot) / n  # (N, C)
-    # Probes 2 and 3: X = 0, so scores = 0 again; reg adds exactly its penalty.
-    pen_W = np.resize(np.array(PENALTY_W), (2, c)).astype(dtype)  # (D, C) = (2, C)
+    # X = 0: scores = 0 again, so reg adds exactly its penalty.
+    pen_W = np.resize(np.array(PENALTY_W), (2, c)).astype(dtype)  # (D, C) = (2, C), values repeated to fill
     no_data = run.call("with X = 0 and reg = 0", pen_W, np.zeros((n, 2), dtype), labels, 0.0)
     with_reg = run.call(f"with X = 0 and reg = {reg}", pen_W, np.zeros((n, 2), dtype), labels, reg) if reg else None
-    # Probe 4: the fixed case with its stored answer; then in float32 with every example
-    # twice, which leaves a mean unchanged (and so tells a sum from a factor of 2).
+    # The fixed case with its stored answer; then in float32 with every example twice,
+    # which leaves a mean unchanged (and so tells a sum from a factor of 2).
     fixed_W, fixed_X, fixed_y = np.array(FIXED_W), np.array(FIXED_X), np.array(FIXED_Y)
     fixed = run.call("on the fixed 2-example case", fixed_W, fixed_X, fixed_y, 0.0)
     fixed32 = run.call("on the fixed case in float32, each example twice", fixed_W.astype(np.float32),
                        np.vstack([fixed_X, fixed_X]).astype(np.float32), np.tile(fixed_y, 2), 0.0)
-    # Probes 5 and 6: the same exact answer from scores (800, 0) and (0, -800), labels 0 and 1:
-    # losses 0 and 800 (mean 400); probs (1, 0) in both rows, dscores rows (0, 0), (1, -1).
-    ones = np.ones((2, 1), dtype)
+    # Scores (800, 0) and (0, -800), labels 0 and 1: the same exact answer (EXTREME_LOSS, EXTREME_DW).
+    ones = np.ones((2, 1), dtype)  # (N, D) = (2, 1)
     big = run.call("with scores (800, 0)", np.array([[GAP, 0.0]], dtype), ones, np.array([0, 1]), 0.0)
     low = run.call("with scores (0, -800)", np.array([[0.0, -GAP]], dtype), ones, np.array([0, 1]), 0.0)
-    extreme_loss, extreme_dW = GAP / 2, np.array([[0.5, -0.5]])
+    return _Probes(n, c, dtype, labels, zero, no_data, with_reg, pen_W, fixed, fixed32, big, low)
 
-    # --- the data loss: mean (right) or sum over examples? ---------------------------
-    loss_cases = [(zero, log_c, f"with W = 0 every class has probability 1/C, so the loss is log C = {log_c:.6g}"),
-                  (no_data, log_c, f"with X = 0 and reg = 0 every score is 0, so the loss is log C = {log_c:.6g}"),
-                  (fixed, FIXED_LOSS, f"on the fixed 2-example case the loss is {FIXED_LOSS:.6g}"),
-                  (fixed32, FIXED_LOSS, f"on the fixed case with each example twice the loss is {FIXED_LOSS:.6g}")]
-    loss_model = None
-    for model, scale in (("mean", lambda r: 1), ("sum", lambda r: r.num_train)):
-        if all(_close(r.loss, scale(r) * e, r.dtype) for r, e, _ in loss_cases):
-            loss_model = scale
+
+def _diagnose(run: _Diagnosis, n: int, c: int, dtype: np.dtype, reg: float) -> list[Finding]:
+    probes = _run_probes(run, n, c, dtype, reg)
+    found: dict[str, str] = {}  # code -> message; the first message for a code wins
+    loss_model = _diagnose_data_loss(found, probes)
+    grad_model = _diagnose_data_gradient(found, probes, run, loss_model)
+    if probes.with_reg is not None:
+        _diagnose_penalty(found, probes.no_data, probes.with_reg, probes.pen_W, reg, grad_model)
+    if loss_model is not None:
+        _diagnose_extremes(found, probes, loss_model, grad_model)
+    return [Finding(code, message) for code, message in found.items()]
+
+
+def _diagnose_data_loss(found: dict, p: _Probes):
+    """The loss with reg = 0: a mean (right) or a sum over the examples? Returns N -> factor, or None."""
+    log_c = math.log(p.c)
+    cases = [(p.zero, log_c, f"with W = 0 every class has probability 1/C, so the loss is log C = {log_c:.6g}"),
+             (p.no_data, log_c, f"with X = 0 and reg = 0 every score is 0, so the loss is log C = {log_c:.6g}"),
+             (p.fixed, FIXED_LOSS, f"on the fixed 2-example case the loss is {FIXED_LOSS:.6g}"),
+             (p.fixed32, FIXED_LOSS, f"on the fixed case with each example twice the loss is {FIXED_LOSS:.6g}")]
+    for model, scale in (("mean", lambda num: 1.0), ("sum", lambda num: float(num))):
+        if all(_close(r.loss, scale(r.num_train) * e, r.dtype) for r, e, _ in cases):
             if model == "sum":
-                r, e, why = next(case for case in loss_cases if case[0].num_train > 1)
+                r, e, why = next(case for case in cases if case[0].num_train > 1)
                 found["loss-not-averaged"] = (
                     f"the loss is N times too large: {why}, got {r.loss:.6g} = {r.num_train} x {e:.6g} "
                     f"with N = {r.num_train}; divide the summed loss by N (the mean)")
-            break
-    else:
-        r, e, why = next((r, e, why) for r, e, why in loss_cases if not _close(r.loss, e, r.dtype))
-        found["loss-wrong"] = f"{why}; got {r.loss:.6g}"
+            return scale
+    r, e, why = next((r, e, why) for r, e, why in cases if not _close(r.loss, e, r.dtype))
+    found["loss-wrong"] = f"{why}; got {r.loss:.6g}"
+    return None
 
-    # --- the data gradient: at W = 0 it is known exactly -----------------------------
-    grad_cases = [(zero, zero_dW), (fixed, np.array(FIXED_DW)), (fixed32, np.array(FIXED_DW))]
-    shown = [f"with W = 0 and X = I (N = {n}), dW should be (1/C - onehot(y)) / N",
+
+def _diagnose_data_gradient(found: dict, p: _Probes, run: _Diagnosis, loss_model):
+    """dW with reg = 0 against its known values. Returns N -> the factor dW is off by, or None."""
+    cases = [(p.zero, p.zero_dW), (p.fixed, np.array(FIXED_DW)), (p.fixed32, np.array(FIXED_DW))]
+    shown = [f"with W = 0 and X = I (N = {p.n}), dW should be (1/C - onehot(y)) / N",
              "on the fixed 2-example case dW should be", "on the fixed case with each example twice dW should be"]
-    grad_model = None
     for name, factor in GRADIENT_MODELS.items():
-        if all(_factor(r, e) is not None and _close(_factor(r, e), factor(r.num_train), r.dtype)
-               for r, e in grad_cases):
-            grad_model = factor
+        if all(_factor(r, e) is not None and _close(_factor(r, e), factor(r.num_train), r.dtype) for r, e in cases):
             for code in GRADIENT_MODEL_CODES[name]:
-                i = next(i for i, (r, _) in enumerate(grad_cases) if r.num_train > 1 or code != "gradient-not-averaged")
-                found[code] = _gradient_message(code, *grad_cases[i], shown[i])
-            break
+                i = next(i for i, (r, _) in enumerate(cases) if r.num_train > 1 or code != "gradient-not-averaged")
+                found[code] = _gradient_message(code, *cases[i], shown[i])
+            return factor
+    k = _factor(p.zero, p.zero_dW)
+    if k is not None and k != 0 and all(_factor(r, e) is not None and _close(_factor(r, e), k, r.dtype)
+                                        for r, e in cases[1:]):
+        found["gradient-scaled"] = (
+            f"dW is {k:.6g} times the gradient on every probe ({shown[0]} {_fmt(p.zero_dW[0])} in row 0, "
+            f"got {_fmt(p.zero.dW[0])}): look for a constant factor in dscores or dW")
+        return lambda num: k
+    target = _misplaced_target(p.zero, np.eye(p.c)[p.labels], p.c)
+    if target is not None:
+        averaged, columns = target
+        found["gradient-wrong-target"] = (
+            f"the -1 of dscores is not at the label: with W = 0 and X = I, dW = dscores / N puts the -1s of "
+            f"rows 0, 1, ... in columns {columns}, the labels are {p.labels.tolist()}; subtract 1 only "
+            "at [i, y[i]]: dscores[np.arange(N), y] -= 1 (not dscores[:, y]), or j == y[i] in a loop")
+        if not averaged and p.n > 1:
+            found["gradient-not-averaged"] = _gradient_message("gradient-not-averaged", p.zero, p.zero_dW, shown[0])
     else:
-        k = _factor(zero, zero_dW)
-        if k is not None and k != 0 and all(_factor(r, e) is not None and _close(_factor(r, e), k, r.dtype)
-                                            for r, e in grad_cases[1:3]):
-            grad_model = lambda num: k  # noqa: E731 (the same constant on every probe)
-            found["gradient-scaled"] = (
-                f"dW is {k:.6g} times the gradient on every probe (with W = 0 and X = I, dW should be "
-                f"(1/C - onehot(y)) / N = {_fmt(zero_dW[0])} in row 0, got {_fmt(zero.dW[0])}): "
-                "look for a constant factor in dscores or dW")
-        elif (target := _misplaced_target(zero, onehot, c)) is not None:
-            averaged, rows = target
-            found["gradient-wrong-target"] = (
-                f"the -1 of dscores is not at the label: with W = 0 and X = I, dW = dscores / N shows the "
-                f"-1s of rows 0, 1, ... in columns {rows}, the labels are {labels.tolist()}; subtract 1 only "
-                "at [i, y[i]]: dscores[np.arange(N), y] -= 1 (not dscores[:, y]), or j == y[i] in a loop")
-            if not averaged and n > 1:
-                found["gradient-not-averaged"] = _gradient_message("gradient-not-averaged", zero, zero_dW, shown[0])
-        else:
-            found["gradient-wrong"] = _gradient_wrong_message(run, zero, zero_dW, fixed, loss_model)
+        found["gradient-wrong"] = _gradient_wrong_message(run, p.zero, p.zero_dW, p.fixed, loss_model)
+    return None
 
-    # --- the penalty ------------------------------------------------------------------
-    if with_reg is not None:
-        _diagnose_penalty(found, no_data, with_reg, pen_W, reg, grad_model)
 
-    # --- extreme scores ------------------------------------------------------------------
-    if loss_model is not None:
-        expected = loss_model(big) * extreme_loss
-        big_ok, low_ok = _close(big.loss, expected, dtype), _close(low.loss, expected, dtype)
-        big_grad_ok = low_grad_ok = True
-        if grad_model is not None:
-            big_grad_ok = _close(big.dW, grad_model(2) * extreme_dW, dtype)
-            low_grad_ok = _close(low.dW, grad_model(2) * extreme_dW, dtype)
-        finite = lambda r: math.isfinite(r.loss) and bool(np.all(np.isfinite(r.dW)))  # noqa: E731
-        why = (f"scores (800, 0) and (0, -800) with labels 0 and 1 differ by a constant per row, so both "
-               f"give the loss {expected:g}")
-        if not low_ok and (not math.isfinite(low.loss) or low.loss < expected):
-            found["underflow-log-of-ratio"] = (
-                f"{why}; with (0, -800) you got {low.loss:g}: exp(-800) / sum underflows to 0 and its log "
-                "is -inf. Take log p_y as s_y - log(sum_j exp(s_j)), never log(exp(s_y) / sum)")
-        elif not low_ok:
-            found.setdefault("loss-wrong", f"{why}; with (0, -800) you got {low.loss:g}")
-        if (not finite(big) and finite(low)) or (not big_ok and low_ok) or (not big_grad_ok and low_grad_ok):
-            found["overflow-without-shift"] = (
-                f"{why}; with (800, 0) you got loss {big.loss:g} and dW {_fmt(big.dW)}: exp(800) "
-                "overflows to inf. Subtract each row's largest score before exp (keepdims=True)")
-        elif not big_ok and not math.isclose(big.loss, low.loss):
-            found.setdefault("loss-wrong", f"{why}; with (800, 0) you got {big.loss:g}")
-        if not low_grad_ok:
-            found.setdefault("gradient-wrong", (
-                f"with scores (0, -800) and (800, 0) the probabilities are (1, 0), so dW should be "
-                f"{_fmt(grad_model(2) * extreme_dW)}; got {_fmt(low.dW)}"))
-    return [Finding(code, message) for code, message in found.items()]
+def _diagnose_extremes(found: dict, p: _Probes, loss_model, grad_model) -> None:
+    """Scores (800, 0) and (0, -800): a missing shift overflows on the first, a log of a ratio on the second."""
+    expected = loss_model(2) * EXTREME_LOSS
+    big_ok, low_ok = _close(p.big.loss, expected, p.dtype), _close(p.low.loss, expected, p.dtype)
+    big_grad_ok = low_grad_ok = True  # unknown when dW is wrong in another way
+    if grad_model is not None:
+        big_grad_ok = _close(p.big.dW, grad_model(2) * EXTREME_DW, p.dtype)
+        low_grad_ok = _close(p.low.dW, grad_model(2) * EXTREME_DW, p.dtype)
+    why = (f"scores (800, 0) and (0, -800) with labels 0 and 1 differ by a constant per row, so both "
+           f"give the loss {expected:g}")
+    if not low_ok and (not math.isfinite(p.low.loss) or p.low.loss < expected):
+        found["underflow-log-of-ratio"] = (
+            f"{why}; with (0, -800) you got {p.low.loss:g}: exp(-800) / sum underflows to 0 and its log "
+            "is -inf. Take log p_y as s_y - log(sum_j exp(s_j)), never log(exp(s_y) / sum)")
+    elif not low_ok:
+        found.setdefault("loss-wrong", f"{why}; with (0, -800) you got {p.low.loss:g}")
+    if (not _finite(p.big) and _finite(p.low)) or (not big_ok and low_ok) or (not big_grad_ok and low_grad_ok):
+        found["overflow-without-shift"] = (
+            f"{why}; with (800, 0) you got loss {p.big.loss:g} and dW {_fmt(p.big.dW)}: exp(800) "
+            "overflows to inf. Subtract each row's largest score before exp (keepdims=True)")
+    elif not big_ok and not math.isclose(p.big.loss, p.low.loss):
+        found.setdefault("loss-wrong", f"{why}; with (800, 0) you got {p.big.loss:g}")
+    if not low_grad_ok:
+        found.setdefault("gradient-wrong", (
+            f"with scores (0, -800) and (800, 0) the probabilities are (1, 0), so dW should be "
+            f"{_fmt(grad_model(2) * EXTREME_DW)}; got {_fmt(p.low.dW)}"))
+
+
+def _finite(result: _Result) -> bool:
+    return math.isfinite(result.loss) and bool(np.all(np.isfinite(result.dW)))
 
 
 def _misplaced_target(zero: _Result, onehot: np.ndarray, c: int):
@@ -427,7 +459,9 @@ def _gradient_wrong_message(run: _Diagnosis, zero: _Result, zero_dW, fixed: _Res
     numerical = _numerical_gradient(run)
     error = np.abs(numerical - fixed.dW) / np.maximum(1e-8, np.abs(numerical) + np.abs(fixed.dW))
     if float(error.max()) < FD_AGREE:
-        return f"{head}. It matches finite differences of your own loss, so the loss is wrong too"
+        if loss_model is None:
+            return f"{head}. It matches finite differences of your own loss, so fix the loss first"
+        return f"{head}. On the fixed case it matches finite differences of your loss: look at W = 0"
     worst = np.unravel_index(int(np.argmax(error)), error.shape)
     hint = "" if loss_model is not None else " (your loss is wrong too)"
     return (f"{head}. Finite differences of your own loss{hint} on the fixed case give "
@@ -469,19 +503,18 @@ def _diagnose_penalty(found: dict, no_data: _Result, with_reg: _Result, W: np.nd
             f"with X = 0 and reg = 0 every score is 0 whatever W, so dW should be 0; got {_fmt(no_data.dW[0])} in row 0"))
     penalty_grad = 2 * reg * W64
     added_grad = with_reg.dW - no_data.dW
-    signs = {1.0} if grad_model is None else {1.0, grad_model(no_data.num_train)}
     k = _factor_of(added_grad, penalty_grad, dtype)
-    gwhere = f"with X = 0, reg = {reg} should add 2 * reg * W to dW"
-    grad_half = False
-    if k is not None and any(_close(k, s, dtype) for s in signs):
-        pass
-    elif _close(added_grad, 0.0, dtype):
-        found["reg-missing-in-gradient"] = (
-            f"{gwhere}, {_fmt(penalty_grad[0])} in row 0; it added {_fmt(added_grad[0])}: add 2 * reg * W to dW")
-    elif k is not None and any(_close(k, s / 2, dtype) for s in signs):
-        grad_half = True
-    else:
-        found.setdefault("gradient-wrong", f"{gwhere}, {_fmt(penalty_grad[0])} in row 0; it added {_fmt(added_grad[0])}")
+    # Right, or off by the factor already found in the data gradient (e.g. all of dW negated).
+    factors = {1.0} if grad_model is None else {1.0, grad_model(no_data.num_train)}
+    gwhere = (f"with X = 0, reg = {reg} should add 2 * reg * W to dW, {_fmt(penalty_grad[0])} in row 0; "
+              f"it added {_fmt(added_grad[0])}")
+    right = k is not None and any(_close(k, f, dtype) for f in factors)
+    grad_half = not right and k is not None and any(_close(k, f / 2, dtype) for f in factors)
+    if not right and not grad_half:  # the half convention is named below, with the loss's
+        if _close(added_grad, 0.0, dtype):
+            found["reg-missing-in-gradient"] = f"{gwhere}: add 2 * reg * W to dW"
+        else:
+            found.setdefault("gradient-wrong", gwhere)
     if loss_half or grad_half:
         parts = [p for p, half in ((f"the loss adds {added:.6g} = 0.5 * reg * sum(W**2)", loss_half),
                                    ("dW adds reg * W", grad_half)) if half]
