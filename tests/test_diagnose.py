@@ -173,11 +173,12 @@ def table_codes(text: str) -> list[str]:
 
 
 def test_module_docstring_and_readme_document_every_code_once_in_order():
-    assert table_codes(diagnose.__doc__) == list(CODES)
+    training_codes = [code for code in diagnose.TRAINING_CODES if code not in CODES]
+    assert table_codes(diagnose.__doc__) == list(CODES) + training_codes
     readme = (KIT_ROOT / "README.md").read_text()
     section = readme[readme.index("### Which mistake is it?"):]
     section = section[: section.index("\n## ")]
-    assert table_codes(section) == list(CODES)
+    assert table_codes(section) == list(CODES) + training_codes
 
 
 def test_a_report_says_pass_or_fail_with_the_findings_in_text_and_html():
@@ -208,3 +209,33 @@ def test_a_diagnosis_that_runs_too_long_is_given_up_not_waited_for(monkeypatch):
     assert conftest._with_alarm(hangs) == []
     assert conftest._with_alarm(lambda: ["done"]) == ["done"]
     assert conftest.signal.getitimer(conftest.signal.ITIMER_REAL)[0] == 0, "the alarm was left running"
+
+
+# --- the training step ------------------------------------------------------------
+
+
+def test_an_unwritten_training_loop_is_not_implemented():
+    from classifiers.linear_classifier import LinearClassifier
+
+    class Unwritten(LinearClassifier):
+        def train(self, X, y, **options):
+            raise NotImplementedError()
+
+    assert codes(diagnose.diagnose_training(Unwritten)) == ["not-implemented"]
+
+
+def test_a_training_loop_that_crashes_is_a_finding_naming_the_error():
+    from classifiers.linear_classifier import LinearClassifier
+
+    class Crashes(LinearClassifier):
+        def train(self, X, y, **options):
+            raise IndexError("index 40 is out of bounds for axis 0 with size 40")
+
+    findings = diagnose.diagnose_training(Crashes)
+    assert codes(findings) == ["training-wrong"] and "IndexError: index 40" in findings[0].message
+    assert str(diagnose.report_training(Crashes)).startswith("Crashes.train: FAIL")
+
+
+def test_diagnose_training_wants_a_class():
+    with pytest.raises(TypeError, match="expected a class"):
+        diagnose.diagnose_training(lambda: None)

@@ -21,8 +21,8 @@ import pytest
 
 import diagnose
 from tests.hidden.reference import reference_loss
-from tests.test_instructor_grade import (MISTAKES, SOFTMAX, VARIANTS, apply_edits, reference_files,
-                                         replace_region)
+from tests.test_instructor_grade import (LINEAR, MISTAKES, SAMPLE, SOFTMAX, UPDATE, VARIANTS, apply_edits,
+                                         reference_files, replace_region)
 
 REPO = Path(__file__).resolve().parent.parent
 BOTH = ("softmax_loss_naive", "softmax_loss_vectorized")
@@ -51,13 +51,28 @@ EXPECTED = {
     "vectorized: float64 forced": {"float32-promoted"},
     "naive: float64 forced": {"float32-promoted"},
 }
+# The same for the training loop (diagnose_training of the edited Softmax class).
+TRAINING_EXPECTED = {
+    "SGD: float64 forced": {"float32-promoted"},
+    "SGD samples without updating W": {"sgd-no-update"},
+    "SGD: wrong sign of the update": {"sgd-wrong-sign"},
+    "SGD: no learning rate": {"sgd-step-size"},
+    "SGD: the same batch every step": {"sgd-same-batch"},
+    "SGD: labels not matching the rows": {"sgd-labels-mismatched"},
+    "SGD: np.random instead of rng": {"sgd-not-seeded"},
+    # predict() is not part of the training step.
+    "predict returns probabilities": set(),
+    "predict returns float labels": set(),
+}
+LINEAR_MISTAKES = [name for name, (edits, _) in MISTAKES.items() if any(e[0] == LINEAR for e in edits)]
+LINEAR_VARIANTS = [name for name, regions in VARIANTS.items() if any(path == LINEAR for path, _ in regions)]
 SOFTMAX_MISTAKES = [name for name, (edits, _) in MISTAKES.items() if any(e[0] == SOFTMAX for e in edits)]
 SOFTMAX_VARIANTS = [name for name, regions in VARIANTS.items() if any(path == SOFTMAX for path, _ in regions)]
 
 
-def load_softmax(text: str, name: str) -> types.ModuleType:
-    module = types.ModuleType(f"softmax_{abs(hash(name))}")
-    module.__file__ = str(REPO / SOFTMAX)
+def load_softmax(text: str, name: str, path: str = SOFTMAX) -> types.ModuleType:
+    module = types.ModuleType(f"module_{abs(hash(name))}")
+    module.__file__ = str(REPO / path)
     exec(compile(text, f"<{name}>", "exec"), module.__dict__)
     return module
 
@@ -95,6 +110,46 @@ def test_reference_and_suite_variants_get_no_finding(name):
     module = load_softmax(reference_files()[SOFTMAX], name) if name == "reference" else variant_module(name)
     for fn in BOTH:
         assert diagnose.diagnose_loss(getattr(module, fn)) == [], fn
+
+
+def test_every_training_mistake_of_the_suite_has_an_expectation():
+    assert sorted(TRAINING_EXPECTED) == sorted(LINEAR_MISTAKES)
+
+
+def linear_module(name: str, edits=None, regions=None) -> types.ModuleType:
+    text = reference_files()[LINEAR] if edits is None else apply_edits(reference_files(), edits)[LINEAR]
+    for (path, index), body in (regions or {}).items():
+        if path == LINEAR:
+            text = replace_region(text, index, body)
+    return load_softmax(text, name, LINEAR)
+
+
+@pytest.mark.parametrize("name", LINEAR_MISTAKES)
+def test_suite_training_mistake_gets_its_code(name):
+    findings = diagnose.diagnose_training(linear_module(name, edits=MISTAKES[name][0]).Softmax)
+    assert {f.code for f in findings} == TRAINING_EXPECTED[name], "\n".join(map(str, findings))
+
+
+# Training codes the suite has no mistake for: name -> (edits, the code).
+MORE_TRAINING_MISTAKES = {
+    "half the batch": ([(LINEAR, SAMPLE, SAMPLE.replace("size=batch_size", "size=batch_size // 2"))], "sgd-batch-size"),
+    "no replacement": ([(LINEAR, SAMPLE, "            batch = rng.choice(num_train, size=batch_size, replace=False)\n")],
+                       "sgd-without-replacement"),
+    "squared gradient": ([(LINEAR, UPDATE, "            self.W -= learning_rate * grad * grad\n")], "training-wrong"),
+}
+
+
+@pytest.mark.parametrize("name", list(MORE_TRAINING_MISTAKES))
+def test_more_training_mistakes_get_their_code(name):
+    edits, code = MORE_TRAINING_MISTAKES[name]
+    assert [f.code for f in diagnose.diagnose_training(linear_module(name, edits=edits).Softmax)] == [code]
+
+
+@pytest.mark.parametrize("name", ["reference", *LINEAR_VARIANTS])
+def test_reference_and_suite_variants_train_without_finding(name):
+    module = linear_module(name, regions=VARIANTS.get(name))
+    assert diagnose.diagnose_training(module.Softmax) == []
+    assert diagnose.diagnose_training(module.LinearClassifier) == []
 
 
 def test_the_fixed_probe_stores_the_reference_answer():

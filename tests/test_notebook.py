@@ -88,6 +88,7 @@ print({RESULTS_PREFIX!r} + _json.dumps({{
     }},
     "loss_reports": {{name: [f.code for f in r.findings] for name, r in loss_reports.items()}},
     "vectorized_check_passed": bool(vectorized_check),
+    "training_report": [f.code for f in training_report.findings],
     "jacobian_error": float(jacobian_error),
     "dL_ds_error": float(dL_ds_error),
     "initial_loss": float(initial_loss),
@@ -401,6 +402,7 @@ def test_notebook_gives_both_losses_a_verdict_and_checks_the_vectorized_gradient
     executed = results_of(notebook_run)
     assert executed["loss_reports"] == {"softmax_loss_naive": [], "softmax_loss_vectorized": []}, executed["loss_reports"]
     assert executed["vectorized_check_passed"]
+    assert executed["training_report"] == []
 
 
 @pytest.mark.slow

@@ -90,7 +90,7 @@ from classifiers.linear_classifier import Softmax, TrainingDivergedError
 from classifiers.progress import progress
 from classifiers.softmax import softmax_loss_naive, softmax_loss_vectorized
 from data.cifar10 import SyntheticDataWarning, get_cifar10_data, label_names
-from diagnose import report_loss
+from diagnose import report_loss, report_training
 
 plt.rcParams["figure.figsize"] = (10.0, 6.0)
 plt.rcParams["image.interpolation"] = "nearest"
@@ -618,8 +618,18 @@ if not vectorized_report or not vectorized_check:
 # of the random starting weights (about 300 at `reg = 1e4`) plus a data term of a
 # few units (the starting scores spread over several units on these pixels, so
 # it is above $\log C$), which is why the curve is drawn on a log scale.
+#
+# First, `diagnose.report_training` checks your SGD loop on a few steps with a
+# known gradient (a missing update, the wrong sign, batches that are not random
+# rows with their own labels, ...); a mistake it finds stops the cell before the
+# real training.
 
 # %% id="train"
+training_report = report_training(Softmax)
+display(training_report)
+if not training_report and "not-implemented" not in {f.code for f in training_report.findings}:
+    raise RuntimeError(f"stopping before training: fix LinearClassifier.train first\n{training_report}")
+
 learning_rate = learning_rates[len(learning_rates) // 2]
 reg = regularization_strengths[len(regularization_strengths) // 2]
 
