@@ -191,8 +191,8 @@ class _Result:
 
 
 def _fmt(a) -> str:
-    return np.array2string(np.asarray(a, dtype=np.float64), precision=6, suppress_small=True,
-                           separator=", ").replace("\n", "")
+    return np.array2string(np.asarray(a, dtype=np.float64), separator=", ", max_line_width=10**6,
+                           formatter={"float_kind": lambda v: f"{v:.6g}"}).replace("\n", "")
 
 
 class _Diagnosis:

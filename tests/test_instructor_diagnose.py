@@ -161,11 +161,12 @@ def test_the_fixed_probe_stores_the_reference_answer():
 # --- the finding in a graded test's failure message (tests/conftest.py) ------------------
 
 KIT_FILES = ["classifiers", "tests/__init__.py", "tests/conftest.py", "tests/strategies.py", "tests/test_softmax.py",
-             "tests/hidden/__init__.py", "tests/hidden/reference.py", "tests/hidden/test_hidden_softmax.py",
+             "tests/test_linear_classifier.py", "tests/hidden/__init__.py", "tests/hidden/reference.py",
+             "tests/hidden/test_hidden_softmax.py", "tests/hidden/test_hidden_linear_classifier.py",
              "diagnose.py", "gradient_check.py", "pyproject.toml"]
 
 
-def kit_with(tmp_path: Path, softmax_text: str) -> Path:
+def kit_with(tmp_path: Path, files: dict[str, str]) -> Path:
     for path in KIT_FILES:
         source, target = REPO / path, tmp_path / path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -173,7 +174,8 @@ def kit_with(tmp_path: Path, softmax_text: str) -> Path:
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(source, target)
-    (tmp_path / SOFTMAX).write_text(softmax_text)
+    for path, text in files.items():
+        (tmp_path / path).write_text(text)
     return tmp_path
 
 
@@ -185,11 +187,20 @@ def run_pytest(kit: Path, *args: str) -> str:
 
 
 def test_failing_graded_tests_start_with_the_finding(tmp_path):
-    text = apply_edits(reference_files(), MISTAKES["vectorized: no reg in the gradient"][0])[SOFTMAX]
-    out = run_pytest(kit_with(tmp_path, text), "tests/test_softmax.py", "tests/hidden/test_hidden_softmax.py",
+    files = apply_edits(reference_files(), MISTAKES["vectorized: no reg in the gradient"][0])
+    out = run_pytest(kit_with(tmp_path, files), "tests/test_softmax.py", "tests/hidden/test_hidden_softmax.py",
                      "-k", "regularization_gradient or independent_reference")
     failed = [line for line in out.splitlines() if line.startswith("FAILED")]
     assert failed and all("vectorized" in line for line in failed), out[-3000:]
     # The short summary line of each failure is the finding, for the vectorized loss only.
     assert all("[reg-missing-in-gradient] softmax_loss_vectorized:" in line for line in failed), out[-3000:]
     assert "softmax_loss_naive:" not in out
+
+
+def test_failing_classifier_tests_start_with_the_training_finding(tmp_path):
+    files = apply_edits(reference_files(), MISTAKES["SGD: wrong sign of the update"][0])
+    out = run_pytest(kit_with(tmp_path, files), "tests/test_linear_classifier.py",
+                     "tests/hidden/test_hidden_linear_classifier.py", "-k", "loss_falls or sgd_step")
+    failed = [line for line in out.splitlines() if line.startswith("FAILED")]
+    assert len(failed) >= 2, out[-3000:]
+    assert all("[sgd-wrong-sign] Softmax.train:" in line for line in failed), out[-3000:]
