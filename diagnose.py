@@ -2,7 +2,7 @@ r"""Name the mistake in a softmax loss: `diagnose_loss(loss_fn)` returns finding
 
     from diagnose import diagnose_loss
     for finding in diagnose_loss(softmax_loss_vectorized):
-        print(finding)  # [reg-missing-in-gradient] with X = 0 the gradient is ...
+        print(finding)  # [reg-missing-in-gradient] with X = 0, reg = 0.5 should add 2 * reg * W to dW, ...
 
 `loss_fn` has the signature of `softmax_loss_naive` / `softmax_loss_vectorized`:
 W (D, C), X (N, D), y (N,), reg -> (loss, dW). An empty list means nothing
@@ -61,14 +61,16 @@ batches it was given and the W it ends with. Its codes (and `not-implemented`,
 | `sgd-not-seeded` | the same seed gave other batches: use rng, not np.random |
 | `training-wrong` | training went wrong (or failed) in a way no code above explains |
 
-For the notebook, `report_loss(loss_fn)` wraps the findings in a `LossReport`
-that prints, or displays in Jupyter, as PASS or FAIL with the findings.
+For the notebook, `report_loss(loss_fn)` and `report_training(classifier_class)`
+wrap the findings in a `Report` that prints, or displays in Jupyter, as
+PASS or FAIL with the findings.
 
 A specific code is given only when the numbers fit it exactly; anything else
-is `loss-wrong` or `gradient-wrong`. With reg = 0 no reg mistake can show,
-so none is claimed. The function is called 7 times on tiny arrays
-(19 when dW is wrong), well under a second; it is called only with NumPy
-arrays and Python numbers, and any exception it raises becomes a finding.
+is `loss-wrong`, `gradient-wrong` or `training-wrong`. With reg = 0 no reg
+mistake can show, so none is claimed. A loss is called 7 times on tiny arrays
+(19 when dW is wrong), a training loop 3 times for 5 steps: milliseconds. A
+loss is called only with NumPy arrays and Python numbers, and any exception
+it raises becomes a finding.
 """
 
 from __future__ import annotations
@@ -132,8 +134,8 @@ class Finding:
 
 
 @dataclass
-class LossReport:
-    """The verdict on one loss function: PASS when diagnose_loss found nothing.
+class Report:
+    """The verdict on a loss function or a training loop: PASS when nothing was found.
 
     print() it for text, or display() it in Jupyter for a table.
     """
@@ -161,14 +163,14 @@ class LossReport:
         return f"<table style='border-left:4px solid {colour}'>{cells}</table>"
 
 
-def report_loss(loss_fn: Callable, name: str | None = None, **options) -> LossReport:
-    """diagnose_loss(loss_fn, **options) as a LossReport named `name` (default: the function's name)."""
-    return LossReport(name or getattr(loss_fn, "__name__", "loss"), diagnose_loss(loss_fn, **options))
+def report_loss(loss_fn: Callable, name: str | None = None, **options) -> Report:
+    """diagnose_loss(loss_fn, **options) as a Report named `name` (default: the function's name)."""
+    return Report(name or getattr(loss_fn, "__name__", "loss"), diagnose_loss(loss_fn, **options))
 
 
-def report_training(classifier_class: type, name: str | None = None) -> LossReport:
-    """diagnose_training(classifier_class) as a LossReport (default name: "<class>.train")."""
-    return LossReport(name or f"{classifier_class.__name__}.train", diagnose_training(classifier_class))
+def report_training(classifier_class: type, name: str | None = None) -> Report:
+    """diagnose_training(classifier_class) as a Report (default name: "<class>.train")."""
+    return Report(name or f"{classifier_class.__name__}.train", diagnose_training(classifier_class))
 
 
 class _Stop(Exception):

@@ -189,7 +189,7 @@ def test_a_report_says_pass_or_fail_with_the_findings_in_text_and_html():
     assert not report and not report.passed
     assert str(report).startswith("softmax_loss_vectorized: FAIL\n  [not-implemented] ")
     assert "FAIL" in report._repr_html_() and "not-implemented" in report._repr_html_()
-    passed = diagnose.LossReport("softmax_loss_naive", [])
+    passed = diagnose.Report("softmax_loss_naive", [])
     assert passed and str(passed) == "softmax_loss_naive: PASS" and "PASS" in passed._repr_html_()
 
 
