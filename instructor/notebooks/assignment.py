@@ -161,6 +161,7 @@ from classifiers.linear_classifier import Softmax, TrainingDivergedError
 from classifiers.progress import progress
 from classifiers.softmax import softmax_loss_naive, softmax_loss_vectorized
 from data.cifar10 import SyntheticDataWarning, get_cifar10_data, label_names
+from diagnose import report_loss, report_training
 
 plt.rcParams["figure.figsize"] = (10.0, 6.0)
 plt.rcParams["image.interpolation"] = "nearest"
@@ -558,6 +559,13 @@ print(f"-log(1/{num_classes}) = log({num_classes}):   {np.log(num_classes):.4f}"
 # with a large `reg`, where the penalty's gradient `2 * reg * W` matters as much
 # as the data's (a `reg * W`, carried over from the `0.5 * reg` convention,
 # fails this second check).
+#
+# Last comes the verdict of `diagnose.report_loss`: it runs your function on
+# tiny cases whose answers are known (the loss is exactly $\log C$ at `W = 0`, the
+# penalty alone shows when `X = 0`, scores of 800 must not overflow, ...) and
+# names each classic mistake it finds with a code, such as
+# `[reg-missing-in-gradient]`, and the numbers that show it. PASS means it found
+# none. The tests (`pytest`) print the same findings.
 
 # %% id="gradcheck"
 NUM_CHECKS = 10  # random entries of W per check; each costs two naive loss evaluations
@@ -571,7 +579,11 @@ for reg in (0.0, LARGE_REG):
         W, dW, num_checks=NUM_CHECKS, seed=seed,
     )
     grad_checks[reg] = result
-    print(f"reg = {reg:g}\n{result}\n")
+    print(f"softmax_loss_naive, gradient check at reg = {reg:g}:")
+    display(result)  # a table in Jupyter, text elsewhere
+
+naive_report = report_loss(softmax_loss_naive)
+display(naive_report)
 
 # %% id="gradcheck-plot"
 fig, axes = plt.subplots(1, len(grad_checks), figsize=(5 * len(grad_checks), 4.5))
@@ -636,6 +648,37 @@ ax.set_title(f"One loss and gradient on {len(y_dev)} examples: {speedup:.0f}x fa
 fig.tight_layout()
 plt.show()
 
+# %% [markdown] id="verdicts-intro"
+# ### Verdicts before training
+#
+# Training uses `softmax_loss_vectorized`, and SGD follows whatever gradient it
+# is given: a gradient missing `2 * reg * W` still lowers the loss a little,
+# every `reg` then gives the same accuracy, and nothing says why. So both losses
+# get a verdict here, and the vectorized one a gradient check with a large
+# `reg`; if the vectorized loss has a diagnosed mistake or fails its check, the
+# notebook stops here with the finding, instead of training on it.
+
+# %% id="verdicts"
+loss_functions = {"softmax_loss_naive": softmax_loss_naive, "softmax_loss_vectorized": softmax_loss_vectorized}
+loss_reports = {name: report_loss(loss_fn, name) for name, loss_fn in loss_functions.items()}
+for report in loss_reports.values():
+    display(report)
+
+loss, dW = softmax_loss_vectorized(W, X_dev, y_dev, LARGE_REG)
+vectorized_check = gradient_check.check_gradient(
+    lambda w: softmax_loss_vectorized(w, X_dev, y_dev, LARGE_REG)[0],
+    W, dW, num_checks=NUM_CHECKS, seed=seed,
+)
+print(f"softmax_loss_vectorized, gradient check at reg = {LARGE_REG:g}:")
+display(vectorized_check)
+
+vectorized_report = loss_reports["softmax_loss_vectorized"]
+if not vectorized_report or not vectorized_check:
+    raise RuntimeError(
+        "stopping before training: fix softmax_loss_vectorized first "
+        f"(gradient check {'passed' if vectorized_check else 'FAILED'})\n{vectorized_report}"
+    )
+
 # %% [markdown] id="training-intro"
 # ## 6. Training with SGD
 #
@@ -648,8 +691,18 @@ plt.show()
 # of the random starting weights (about 300 at `reg = 1e4`) plus a data term of a
 # few units (the starting scores spread over several units on these pixels, so
 # it is above $\log C$), which is why the curve is drawn on a log scale.
+#
+# First, `diagnose.report_training` checks your SGD loop on a few steps with a
+# known gradient (a missing update, the wrong sign, batches that are not random
+# rows with their own labels, ...); a mistake it finds stops the cell before the
+# real training.
 
 # %% id="train"
+training_report = report_training(Softmax)
+display(training_report)
+if not training_report and "not-implemented" not in {f.code for f in training_report.findings}:
+    raise RuntimeError(f"stopping before training: fix LinearClassifier.train first\n{training_report}")
+
 learning_rate = learning_rates[len(learning_rates) // 2]
 reg = regularization_strengths[len(regularization_strengths) // 2]
 
