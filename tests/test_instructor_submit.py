@@ -22,7 +22,7 @@ from instructor import markers
 REPO = Path(__file__).resolve().parent.parent
 PY_FILES = ("classifiers/softmax.py", "classifiers/linear_classifier.py")
 NOTEBOOK = "assignment.ipynb"
-# The four places in the README's command and the run-all menus a refusal must name.
+# What a refusal must name: the run-all menu item (JupyterLab 4, Notebook 7) and the README's headless command.
 JUPYTERLAB_MENU = "Kernel > Restart Kernel and Run All Cells…"
 HEADLESS = "nbconvert --to notebook --execute --inplace assignment.ipynb"
 
