@@ -535,8 +535,9 @@ def blas_runtime_description() -> str:
             kernel = kernel_text(running, forced, own_kernel() if forced else None)
         else:
             kernel = f"{running} kernel"
+        threads = info.get("num_threads")
         parts.append(f"{info.get('internal_api', 'blas')} {info.get('version', '')}: "
-                     f"{kernel}, {info.get('num_threads')} threads")
+                     f"{kernel}, {threads} thread{'' if threads == 1 else 's'}")
     return "; ".join(parts)
 
 

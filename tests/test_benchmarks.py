@@ -134,7 +134,7 @@ def test_machine_line_names_the_blas_kernel_that_runs(quick_output):
     machine = next(line for line in quick_output.splitlines() if line.startswith("Machine:"))
     for info in bench.blas_runtime():
         assert f"{info['architecture']} kernel" in machine, f"the kernel {info['architecture']} is not named: {machine}"
-        assert f"{info['num_threads']} threads" in machine
+        assert f"{info['num_threads']} thread" in machine
 
 
 def test_machine_line_says_when_OPENBLAS_CORETYPE_forces_an_older_kernel():

@@ -22,6 +22,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -127,11 +128,12 @@ def start_jupyterlab(kit: Path, env: dict[str, str], log: Path) -> tuple[subproc
 
 
 def stop(server: subprocess.Popen) -> None:
+    """Stop JupyterLab (it shuts its kernels down); if it hangs, kill its whole session."""
     server.terminate()
     try:
         server.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        server.kill()
+        os.killpg(server.pid, signal.SIGKILL)  # start_new_session: the group holds the kernels too
         server.wait()
 
 
