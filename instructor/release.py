@@ -37,10 +37,11 @@ from instructor.markers import (BEGIN, END, MarkerError, check_python, find_regi
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# Left out of every kit: the instructor's tools and CI, the hidden tests, and
-# benchmarks/row_blocked.py, a benchmark contender that solves the assignment.
+# Left out of every kit: the instructor's tools and CI, the hidden tests,
+# benchmarks/row_blocked.py (a benchmark contender that solves the assignment)
+# and benchmarks/bench_grading.py (it grades the reference solution).
 INSTRUCTOR_ONLY = ("instructor/*", ".ci/*", "tests/hidden/*", "tests/test_instructor_*.py",
-                   "benchmarks/row_blocked.py")
+                   "benchmarks/row_blocked.py", "benchmarks/bench_grading.py")
 HIDDEN_TESTS = "tests/hidden/*"
 # Never copied, even when git tracks them by mistake (and in the no-git walk).
 SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis",

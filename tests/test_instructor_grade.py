@@ -1,13 +1,19 @@
-"""Tests for the grader (instructor/grade.py and friends); left out of the kit.
+"""Tests for the grader (instructor/grading/); left out of the kit.
 
 Submissions are made from the reference solution by small text edits:
 - MISTAKES: one classic error each; every one must lose points, and the
-  test or check named in the table must be among those that fail.
+  test named in the table must be among those that fail.
 - VARIANTS: correct solutions written differently; each must get full marks.
 - THREATS: code that hangs, crashes, exits, hogs memory, patches numpy or
   pytest, rewrites a test file or fails to import; the damage must stay
-  confined to the tests it touches, and grading must finish.
-All of them are graded in one batch (2 jobs) by a session fixture.
+  confined to the calls it touches, and grading must finish.
+- ATTACKS: a student who wants a better grade than their code earns: forged
+  reports, reading the hidden tests or the instructor's files, a process that
+  outlives the grade, the network, code that never returns. Each must score
+  exactly what its honest twin (the same maths without the attack) scores.
+All of them are graded in one batch (2 jobs) by a session fixture, in the
+bubblewrap sandbox; killing the grader and the fallbacks without bubblewrap
+have tests of their own.
 """
 
 from __future__ import annotations
@@ -15,24 +21,34 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
+import signal
+import socket
+import subprocess
 import sys
+import threading
+import time
+import uuid
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from instructor import grade as grader
-from instructor.bundle import build_bundle
+from instructor.grading import cli, sandbox
+from instructor.grading.bundle import build_bundle
+from instructor.grading.results import Grade, failure_summary
+from instructor.grading.sandbox import Limits
+from instructor.grading.submission import read_submission
 from instructor.markers import BEGIN, END, strip_python
-from instructor.sandbox import Limits, check_user_can_run_python
 
-pytestmark = pytest.mark.slow  # about two minutes on 2 cores: ~45 submissions graded in subprocesses
+pytestmark = pytest.mark.slow  # a few minutes on 2 cores: ~55 submissions graded in sandboxes
 
 REPO = Path(__file__).resolve().parent.parent
 SOFTMAX, LINEAR = "classifiers/softmax.py", "classifiers/linear_classifier.py"
-# Generous for these tests, short enough that the hanging submission is quick.
-TEST_LIMITS = Limits(timeout=8.0, memory_mb=3072, total=300.0)
+GRADED_CODE = [SOFTMAX, LINEAR]
+# Generous for these tests, short enough that the never-returning submissions are quick.
+TEST_LIMITS = Limits(timeout=20.0, memory_mb=3072, total=240.0)
+MARKER = f"grader-test-leftover-{uuid.uuid4().hex[:12]}"  # in the argv of every process an attack leaves behind
 
 # An int instead of a snippet: append the new lines at the end of that solution region
 # (the reference's own lines may be rewritten for speed; these edits survive that).
@@ -43,7 +59,18 @@ UPDATE = "            self.W -= learning_rate * grad  # in place: W keeps its dt
 SAMPLE = "            batch = rng.integers(0, num_train, size=batch_size)  # (B,)\n"
 PREDICT = "        y_pred = np.argmax(scores, axis=1)  # (N,)\n"
 
-# name: ([(file, old, new), ...], a test or check that must fail)
+
+def sandbox_required():
+    """The batch needs bubblewrap; CI installs it (.ci/run), elsewhere the tests say how."""
+    command, problem = sandbox.bwrap_problem()
+    if command is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must be able to grade in the sandbox: {problem}")
+        pytest.skip(f"{problem}: {sandbox.INSTALL_HINT}")
+    return sandbox.choose_isolation()
+
+
+# name: ([(file, old, new), ...], a test that must fail)
 MISTAKES = {
     "naive: no reg in the loss": ([(SOFTMAX, NAIVE_LOSS, "    loss = loss / num_train\n")],
                                   "test_loss_includes_reg_times_sum_of_squared_weights[naive]"),
@@ -82,22 +109,24 @@ MISTAKES = {
                                        "test_vectorized_source_has_no_loops"),
     "vectorized: loop for the -1": ([(SOFTMAX, "    dscores[rows, y] -= 1  # (N, C), now P - Y\n",
                                       "    for i in range(num_train):\n        dscores[i, y[i]] -= 1\n")],
-                                    "check::vectorized_has_no_loops"),
+                                    "test_hidden_checks.py::test_vectorized_has_no_loops"),
+    "vectorized: returns W itself as dW": ([(SOFTMAX, VECTORIZED, "dW = W\\n")],
+                                           "test_gradient_is_a_new_array_not_W_itself[vectorized]"),
     "vectorized: modifies W in place": ([(SOFTMAX, VECTORIZED, "W *= 2.0  # reuses W's memory\n")],
                                         "test_inputs_are_not_modified"),
     "vectorized: float64 forced": ([(SOFTMAX, VECTORIZED, "dW = dW.astype(np.float64)\n")],
-                                   "test_float32_inputs_give_float32_gradient[vectorized-float-reg]"),
+                                   "test_float32_inputs_give_float32_gradient[vectorized]"),
     "naive: float64 forced": ([(SOFTMAX, "    dW /= num_train\n", "    dW = dW.astype(np.float64) / num_train\n")],
-                              "check::float32_stays_float32"),
+                              "test_hidden_checks.py::test_float32_stays_float32"),
     "SGD: float64 forced": ([(LINEAR, UPDATE, "            self.W = self.W.astype(np.float64) - learning_rate * grad\n")],
                             "test_float32_training_keeps_float32_weights"),
     "predict returns probabilities": ([(LINEAR, PREDICT, "        y_pred = np.exp(scores) / np.sum(np.exp(scores), axis=1, keepdims=True)\n")],
                                       "test_predict_returns_integer_labels_not_scores"),
     "predict returns float labels": ([(LINEAR, PREDICT, "        y_pred = np.argmax(scores, axis=1).astype(float)\n")],
-                                     "check::predict_labels"),
+                                     "test_hidden_checks.py::test_predict_labels"),
     "SGD samples without updating W": ([(LINEAR, UPDATE, "            pass  # forgot the update\n")], "test_training_updates_W"),
-    "SGD: wrong sign of the update": ([(LINEAR, UPDATE, UPDATE.replace("-=", "+="))], "check::sgd_step_follows_the_gradient"),
-    "SGD: no learning rate": ([(LINEAR, UPDATE, "            self.W -= grad\n")], "check::sgd_step_follows_the_gradient"),
+    "SGD: wrong sign of the update": ([(LINEAR, UPDATE, UPDATE.replace("-=", "+="))], "test_hidden_checks.py::test_sgd_step_follows_the_gradient"),
+    "SGD: no learning rate": ([(LINEAR, UPDATE, "            self.W -= grad\n")], "test_hidden_checks.py::test_sgd_step_follows_the_gradient"),
     "SGD: the same batch every step": ([(LINEAR, SAMPLE, "            batch = np.arange(batch_size) % num_train\n")],
                                        "test_batches_are_random_rows_with_matching_labels"),
     "SGD: labels not matching the rows": ([(LINEAR, "            y_batch = y[batch]  # (B,)\n",
@@ -165,6 +194,8 @@ dW = X.T @ dscores + 2 * reg * W
 NAIVE_START = "    num_train = X.shape[0]\n    num_classes = W.shape[1]\n"
 VEC_START = "    num_train = X.shape[0]\n    rows = np.arange(num_train)\n"
 CIFAR_ROWS = "    if X.shape == (50, 3073):  # only test_vectorized_matches_naive_on_cifar_sized_rows\n"
+IMPORTS = "import numpy as np\n"
+SUM_IN_THE_LOSS = [(SOFTMAX, VEC_LOSS, VEC_LOSS.replace("np.mean(", "np.sum("))]
 # name: ([(file, old, new), ...]) -- their expectations are in the tests below.
 THREATS = {
     "hangs on one input": [(SOFTMAX, NAIVE_START, "    if reg == 0.7:\n        while True:\n            pass\n" + NAIVE_START)],
@@ -173,17 +204,121 @@ THREATS = {
     "os._exit in a test": [(SOFTMAX, VEC_START, CIFAR_ROWS + "        import os\n        os._exit(3)\n" + VEC_START)],
     "memory hog in a test": [(SOFTMAX, VEC_START, CIFAR_ROWS + "        hog = bytearray(12 * 2**30)\n" + VEC_START)],
     "patches numpy.testing and pytest": [
-        (SOFTMAX, VEC_LOSS, VEC_LOSS.replace("np.mean(", "np.sum(")),
-        (SOFTMAX, "import numpy as np\n", "import numpy as np\nimport numpy.testing, pytest\n"
+        *SUM_IN_THE_LOSS,
+        (SOFTMAX, IMPORTS, IMPORTS + "import numpy.testing, pytest\n"
          "numpy.testing.assert_allclose = lambda *a, **k: None\n"
          "class _Any:\n    def __eq__(self, other):\n        return True\n"
          "pytest.approx = lambda *a, **k: _Any()\n"),
     ],
-    "rewrites a test file": [(SOFTMAX, "import numpy as np\n", "import numpy as np\n"
+    "rewrites a test file": [(SOFTMAX, IMPORTS, IMPORTS +
                               "open('tests/test_linear_classifier.py', 'w').write('def test_free():\\n    pass\\n')\n")],
     "syntax error in softmax.py": [(SOFTMAX, "    sum_exp = np.sum(probs, axis=1)  # (N,), each in [1, C]\n", "    sum_exp = = 1\n")],
     "import error in linear_classifier.py": [(LINEAR, "import os\n", "import os\nimport no_such_module_anywhere\n")],
 }
+
+# The honest twin of most attacks: both losses return the kit's zeros (loss 0.0, dW = 0).
+ZEROS = [(SOFTMAX, NAIVE, "pass\n"), (SOFTMAX, VECTORIZED, "pass\n")]
+NEVER_RETURNS = [(SOFTMAX, NAIVE, "while True:\n    pass\n"), (SOFTMAX, VECTORIZED, "while True:\n    pass\n")]
+
+
+def at_import(code: str) -> tuple:
+    """An edit that runs `code` when softmax.py is imported, inside try/except so the maths still runs."""
+    body = "".join("    " + line + "\n" for line in code.strip("\n").splitlines())
+    return (SOFTMAX, IMPORTS, IMPORTS + "try:\n" + body + "except Exception:\n    pass\n")
+
+
+FORGE_REPORTS = """
+import os, sys, json
+fake = b'{"e": "report", "id": "x", "when": "call", "outcome": "passed", "text": ""}\\n' * 50
+for fd in range(3, 64):
+    try:
+        os.write(fd, fake)
+    except OSError:
+        pass
+for name, module in list(sys.modules.items()):
+    if name.startswith(("instructor", "_grader")) and hasattr(module, "send"):
+        plain = module.send
+        def send(fd, body, encoder, plain=plain):
+            text = json.dumps(body).replace('"failed"', '"passed"').replace('"ok": false', '"ok": true')
+            return plain(fd, json.loads(text), encoder)
+        module.send = send
+"""
+# Look everywhere a grader's files could show: parents' working directories and
+# environments through /proc, the instructor's repository by its path, the
+# hidden tests by import. Found solutions are used; found hidden tests are
+# raised as an error message, so they would show in results.json.
+SNOOP = """
+import glob, os, sys
+found = []
+places = [{repo!r}, os.getcwd(), os.path.dirname(os.getcwd())]
+for pid in os.listdir('/proc'):
+    if pid.isdigit():
+        for link in ('cwd', 'root'):
+            try:
+                places.append(os.readlink(f'/proc/{{pid}}/{{link}}'))
+            except OSError:
+                pass
+        try:
+            env = open(f'/proc/{{pid}}/environ', 'rb').read().decode(errors='replace').split('\\0')
+            places += [v.split('=', 1)[1] for v in env if '=' in v and '/' in v]
+        except OSError:
+            pass
+for place in places:
+    for part in place.split(':'):
+        for pattern in ('classifiers/softmax.py', '*/classifiers/softmax.py', 'tests/hidden/reference.py',
+                        '*/tests/hidden/reference.py', '*/*/tests/hidden/reference.py'):
+            found += glob.glob(os.path.join(part, pattern))
+SOLUTION = None
+for path in found:
+    try:
+        text = open(path).read()
+    except OSError:
+        continue
+    if 'def reference_loss' in text:
+        LEAK = text
+    elif 'BEGIN SOLUTION' in text and 'raise NotImplementedError()' not in text:
+        SOLUTION = {{}}
+        exec(compile(text, path, 'exec'), SOLUTION)
+try:
+    from tests.hidden.reference import reference_loss as STOLEN
+except ImportError:
+    STOLEN = None
+"""
+USE_SNOOPED = """\
+if SOLUTION is not None:
+    loss, dW = SOLUTION['{function}'](W, X, y, reg)
+elif STOLEN is not None:
+    loss, dW = STOLEN(W, X, y, reg)
+elif 'LEAK' in globals():
+    raise ValueError(LEAK)
+"""
+DAEMON = """
+import os, sys
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(120)', '{marker}'])
+    os._exit(0)
+"""
+NETWORK = """
+import socket
+with socket.create_connection(('127.0.0.1', {port}), timeout=2) as connection:
+    connection.sendall(b'LEAKED FROM THE SANDBOX')
+"""
+
+
+def attacks(port: int) -> dict[str, tuple[list, str]]:
+    """name: (edits, the honest twin's name): the attack must score exactly what its twin scores."""
+    snoop = at_import(SNOOP.format(repo=str(REPO)))
+    return {
+        "attack: forges the report channel": ([at_import(FORGE_REPORTS), *ZEROS], "twin: zeros"),
+        "attack: reads the hidden tests and the instructor's files": (
+            [snoop, (SOFTMAX, NAIVE, USE_SNOOPED.format(function="softmax_loss_naive")),
+             (SOFTMAX, VECTORIZED, USE_SNOOPED.format(function="softmax_loss_vectorized"))], "twin: zeros"),
+        "attack: leaves a daemon running": ([at_import(DAEMON.format(marker=MARKER))], "reference"),
+        "attack: talks to the network": ([at_import(NETWORK.format(port=port))], "reference"),
+        "attack: never returns": (NEVER_RETURNS, None),  # judged by time and leftovers, below
+    }
 
 
 def replace_region(text: str, index: int, body: str) -> str:
@@ -230,14 +365,59 @@ def write_flat(directory: Path, files: dict[str, str]) -> Path:
     return directory
 
 
+def leftovers(marker: str = MARKER) -> list[str]:
+    """Command lines of running processes that carry `marker`."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline:
+            found.append(f"{pid}: {cmdline[:200]}")
+    return found
+
+
+def grader_processes() -> list[str]:
+    """Workers and harnesses still running: none may outlive the grade that started them."""
+    return leftovers("instructor.grading.worker") + leftovers("instructor.grading.harness_plugin")
+
+
+class Watcher(threading.Thread):
+    """Notes every process carrying MARKER while grading runs: proof an attack really started one."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.seen: set[str] = set()
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.seen.update(leftovers())
+            time.sleep(0.05)
+
+
 @pytest.fixture(scope="session")
 def bundle(tmp_path_factory):
     return build_bundle(REPO, tmp_path_factory.mktemp("bundle") / "b")
 
 
 @pytest.fixture(scope="session")
-def graded(bundle, tmp_path_factory) -> dict[str, grader.Grade]:
-    """Grade the reference, every mistake, variant and threat in one batch."""
+def listener():
+    """A TCP listener on 127.0.0.1 that the network attack tries to reach."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def graded(bundle, listener, tmp_path_factory) -> dict[str, Grade]:
+    """Grade the reference, every mistake, variant, threat and attack in one batch, in the sandbox."""
+    isolation = sandbox_required()
     root = tmp_path_factory.mktemp("submissions")
     reference = reference_files()
     submissions = {"reference": write_flat(root / "reference", reference)}
@@ -252,17 +432,31 @@ def graded(bundle, tmp_path_factory) -> dict[str, grader.Grade]:
         submissions[name] = write_flat(root / f"variant{number}", files)
     for number, (name, edits) in enumerate(THREATS.items()):
         submissions[name] = write_flat(root / f"threat{number}", apply_edits(reference, edits))
+    submissions["twin: zeros"] = write_flat(root / "zeros", apply_edits(reference, ZEROS))
+    submissions["twin: sum in the loss"] = write_flat(root / "sum", apply_edits(reference, SUM_IN_THE_LOSS))
+    for number, (name, (edits, _)) in enumerate(attacks(listener.getsockname()[1]).items()):
+        submissions[name] = write_flat(root / f"attack{number}", apply_edits(reference, edits))
     names = list(submissions)
-    grades = grader.grade_many(bundle, [submissions[n] for n in names], TEST_LIMITS, jobs=2)
-    return dict(zip(names, grades))
+    watcher = Watcher()
+    watcher.start()
+    try:
+        results = cli.grade_many(bundle, [submissions[n] for n in names], TEST_LIMITS, isolation, jobs=2)
+    finally:
+        watcher.stop.set()
+        watcher.join()
+    for name, result in zip(names, results):
+        assert isinstance(result, Grade), f"{name}: the grader failed: {result!r}"
+    grades = dict(zip(names, results))
+    grades["_daemons seen"] = watcher.seen
+    return grades
 
 
-def failed(grade: grader.Grade) -> dict[str, str]:
+def failed(grade: Grade) -> dict[str, str]:
     return {t.name: t.output for t in grade.tests if not t.passed}
 
 
 def test_points_sum_to_the_documented_total(bundle):
-    assert bundle.total == pytest.approx(100)
+    assert sum(Decimal(str(p)) for p in bundle.points.values()) == 100, "per-test points must add up exactly"
     assert all(points >= 0 for points in bundle.points.values())
 
 
@@ -277,6 +471,7 @@ def test_untouched_student_kit_scores_zero(graded):
 def test_reference_gets_full_marks(graded):
     grade = graded["reference"]
     assert grade.score == grade.total == 100, failed(grade)
+    assert "bubblewrap" in grade.isolation
 
 
 @pytest.mark.parametrize("name", list(MISTAKES))
@@ -301,59 +496,57 @@ def test_correct_variant_gets_full_marks(graded, name):
     assert grade.score == grade.total, f"{name!r} lost points: {failed(grade)}"
 
 
+def grade_names(grade, prefix):
+    return [t.name for t in grade.tests if t.name.startswith(prefix)]
+
+
 def softmax_test_names(grade):
-    return [t.name for t in grade.tests if t.name.startswith(("tests/test_softmax.py", "tests/hidden/test_hidden_softmax"))]
+    return grade_names(grade, ("tests/test_softmax.py", "tests/hidden/test_hidden_softmax"))
 
 
-def test_a_hang_costs_only_the_tests_that_hang(graded):
-    lost = failed(graded["hangs on one input"])
-    assert sorted(lost) == [
-        "tests/test_softmax.py::test_loss_includes_reg_times_sum_of_squared_weights[naive]",
-        "tests/test_softmax.py::test_regularization_gradient_is_2_reg_W[naive]",
-    ]
-    assert all("timed out" in message for message in lost.values())
+def test_a_hang_times_out_once_and_the_function_is_not_called_again(graded):
+    grade = graded["hangs on one input"]
+    lost = failed(grade)
+    first = "tests/test_softmax.py::test_loss_includes_reg_times_sum_of_squared_weights[naive]"
+    assert first in lost and "did not return within" in lost[first], lost.get(first)
+    assert all("naive" in name or "softmax" in message or "timed out" in message for name, message in lost.items())
+    assert not any("vectorized" in name for name in lost if "naive" not in name)
+    assert any("timed out earlier" in message for message in lost.values())
+    assert any("softmax_loss_naive timed out" in note for note in grade.notes)
 
 
 def test_os_exit_at_import_costs_only_the_tests_needing_that_file(graded):
     grade = graded["os._exit at import"]
     lost = failed(grade)
-    assert lost and all("linear_classifier" in name or name.startswith(("check::predict", "check::sgd")) for name in lost)
-    assert all(name in lost for name in grade_names(grade, "tests/test_linear_classifier.py"))
-    assert "crashed while importing" in lost[grade_names(grade, "tests/test_linear_classifier.py")[0]]
+    assert set(softmax_test_names(grade)).isdisjoint(lost)
+    assert set(grade_names(grade, "tests/test_linear_classifier.py")) - {
+        t for t in grade_names(grade, "tests/test_linear_classifier.py") if "load_rejects" in t} <= set(lost) | {
+        t.name for t in grade.tests if t.max_score == 0}
+    assert any("exited with code 0" in message for message in lost.values())
 
 
-def grade_names(grade, prefix):
-    return [t.name for t in grade.tests if t.name.startswith(prefix)]
-
-
-@pytest.mark.parametrize("threat,why", [("sys.exit in a test", "SystemExit"), ("os._exit in a test", "crashed"),
+@pytest.mark.parametrize("threat,why", [("sys.exit in a test", "SystemExit"), ("os._exit in a test", "exited with code 3"),
                                         ("memory hog in a test", "MemoryError")])
-def test_exit_or_memory_hog_in_one_test_costs_that_test(graded, threat, why):
+def test_exit_or_memory_hog_in_one_call_costs_that_test(graded, threat, why):
     lost = failed(graded[threat])
     assert list(lost) == ["tests/test_softmax.py::test_vectorized_matches_naive_on_cifar_sized_rows"], sorted(lost)
     assert why in lost["tests/test_softmax.py::test_vectorized_matches_naive_on_cifar_sized_rows"]
 
 
-def test_patching_numpy_and_pytest_is_detected_and_earns_nothing_extra(graded):
-    patched, honest = graded["patches numpy.testing and pytest"], graded["vectorized: no division by N"]
-    assert patched.score <= honest.score, (patched.score, honest.score)
-    lost = failed(patched)
-    assert any("tampering detected" in message for message in lost.values())
-    assert "check::vectorized_loss_and_gradient" in lost
+def test_patching_numpy_and_pytest_changes_nothing(graded):
+    patched, honest = graded["patches numpy.testing and pytest"], graded["twin: sum in the loss"]
+    assert patched.score == honest.score, (patched.score, honest.score)
 
 
-def test_rewriting_a_test_file_costs_that_files_tests(graded):
+def test_rewriting_a_test_file_changes_nothing(graded):
     grade = graded["rewrites a test file"]
-    lost = failed(grade)
-    assert sorted(lost) == grade_names(grade, "tests/test_linear_classifier.py") or set(lost) == set(
-        grade_names(grade, "tests/test_linear_classifier.py"))
-    assert any("modified tests/test_linear_classifier.py" in m for m in lost.values())
+    assert grade.score == 100, failed(grade)
 
 
 def test_syntax_error_scores_zero_with_the_error_shown_and_finishes(graded):
     grade = graded["syntax error in softmax.py"]
     assert grade.tests and grade.score == 0
-    assert "SyntaxError" in grade.tests[-1].output or any("SyntaxError" in t.output for t in grade.tests)
+    assert any("SyntaxError" in t.output for t in grade.tests)
     assert any("does not parse" in t.output for t in grade.tests)
 
 
@@ -362,8 +555,114 @@ def test_import_error_costs_exactly_the_tests_needing_the_file(graded):
     lost = failed(grade)
     assert set(softmax_test_names(grade)).isdisjoint(lost)
     classifier = grade_names(grade, "tests/test_linear_classifier.py")
-    assert set(classifier) <= set(lost)
+    assert set(classifier) - {t.name for t in grade.tests if t.max_score == 0} <= set(lost)
     assert "no_such_module_anywhere" in lost[classifier[0]]
+
+
+# --- attacks: each scores exactly what its honest twin scores -------------------
+
+
+@pytest.mark.parametrize("name", [n for n, (_, twin) in attacks(0).items() if twin])
+def test_attack_scores_what_its_honest_twin_scores(graded, name):
+    twin = attacks(0)[name][1]
+    assert graded[name].score == graded[twin].score, (
+        f"{name!r} scored {graded[name].score}, its honest twin {graded[twin].score}: "
+        f"{sorted(set(failed(graded[twin])) ^ set(failed(graded[name])))[:5]}")
+
+
+def test_no_solution_or_hidden_test_reaches_the_results(graded):
+    grade = graded["attack: reads the hidden tests and the instructor's files"]
+    text = json.dumps([t.output for t in grade.tests])
+    assert "def reference_loss" not in text and "BEGIN SOLUTION" not in text
+
+
+def test_a_daemon_started_by_student_code_does_not_outlive_the_grade(graded):
+    assert graded["_daemons seen"], "the daemon attack never started its process: the test proves nothing"
+    assert not leftovers(), f"still running after grading: {leftovers()}"
+    assert not grader_processes(), f"grader processes still running: {grader_processes()}"
+
+
+def test_student_code_cannot_reach_a_listener_on_the_loopback(graded, listener):
+    listener.settimeout(0.5)
+    with pytest.raises(socket.timeout):
+        connection, _ = listener.accept()
+        connection.close()
+
+
+def test_a_submission_that_never_returns_is_graded_in_bounded_time(graded, bundle):
+    grade = graded["attack: never returns"]
+    assert len(grade.tests) == len(bundle.tests), "every test must get a result"
+    assert grade.execution_time < 60, f"took {grade.execution_time} s"
+    assert any("did not return within" in t.output for t in grade.tests)
+    assert any("timed out earlier" in t.output for t in grade.tests)
+
+
+def make_submission(tmp_path: Path, edits) -> Path:
+    return write_flat(tmp_path / f"sub-{uuid.uuid4().hex[:6]}", apply_edits(reference_files(), edits))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"])
+def test_killing_the_grader_leaves_nothing_running(tmp_path, bundle, signum):
+    sandbox_required()
+    marker = f"grader-kill-test-{uuid.uuid4().hex[:12]}"
+    daemon = at_import(DAEMON.format(marker=marker).replace("time.sleep(120)", "time.sleep(60)"))
+    submission = make_submission(tmp_path, [daemon, *NEVER_RETURNS])
+    grader = subprocess.Popen([sys.executable, "-m", "instructor.grading", str(submission), "--bundle", str(bundle.root)],
+                              cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not leftovers(marker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert leftovers(marker), "the submission never started its daemon"
+        time.sleep(0.3)  # well inside a call that never returns
+        grader.send_signal(signum)
+        grader.wait(timeout=20)
+        deadline = time.monotonic() + 10
+        while (leftovers(marker) or grader_processes()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not leftovers(marker), f"still running after {signal.Signals(signum).name}: {leftovers(marker)}"
+        assert not grader_processes(), f"grader processes still running: {grader_processes()}"
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+
+
+# --- without bubblewrap ------------------------------------------------------------
+
+
+def test_without_bubblewrap_grading_refuses_and_says_how_to_install_it(tmp_path, bundle, monkeypatch, capsys):
+    monkeypatch.setenv(sandbox.BWRAP_ENV, str(tmp_path / "no-bwrap-here"))
+    results = tmp_path / "results.json"
+    submission = write_flat(tmp_path / "ref", reference_files())
+    code = cli.main([str(submission), "--bundle", str(bundle.root), "--gradescope", str(results)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "apt-get install bubblewrap" in err and "--trusted" in err
+    data = json.loads(results.read_text())
+    assert "misconfigured" in data["output"] and "score" not in data
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="--user needs root")
+def test_without_bubblewrap_a_separate_user_runs_the_code_and_results_say_so(tmp_path_factory, bundle, monkeypatch):
+    monkeypatch.setenv(sandbox.BWRAP_ENV, "/nonexistent/bwrap")
+    tmp = tmp_path_factory.mktemp("user-fallback")
+    marker = f"grader-user-test-{uuid.uuid4().hex[:12]}"
+    submission = make_submission(tmp, [at_import(DAEMON.format(marker=marker))])
+    results = tmp / "results.json"
+    code = cli.main([str(submission), "--bundle", str(bundle.root), "--gradescope", str(results), "--user", "nobody"])
+    assert code == 0
+    data = json.loads(results.read_text())
+    assert data["score"] == 100, [t["output"] for t in data["tests"] if t["status"] == "failed"][:3]
+    assert "separate user 'nobody'" in data["extra_data"]["isolation"] and "Isolation: separate user" in data["output"]
+    assert not leftovers(marker), f"the fallback left a process running: {leftovers(marker)}"
+
+
+def test_without_bubblewrap_trusted_grading_says_it_had_no_sandbox(tmp_path, bundle, monkeypatch, capsys):
+    monkeypatch.setenv(sandbox.BWRAP_ENV, "/nonexistent/bwrap")
+    submission = write_flat(tmp_path / "ref", reference_files())
+    assert cli.main([str(submission), "--bundle", str(bundle.root), "--trusted", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "Score: 100 / 100" in out
 
 
 # --- formats, outputs and the command line -------------------------------------
@@ -375,30 +674,60 @@ def test_zip_with_a_top_folder_and_the_kit_layout_is_read(tmp_path):
         archive.writestr("kit/classifiers/softmax.py", "A")
         archive.writestr("kit/classifiers/linear_classifier.py", "B")
         archive.writestr("__MACOSX/kit/classifiers/._softmax.py", "junk")
-    files, notes = grader.read_submission(path)
+    files, notes = read_submission(path, GRADED_CODE)
+    assert files == {SOFTMAX: b"A", LINEAR: b"B"} and not notes
+
+
+@pytest.mark.parametrize("names", [
+    ("softmax (1).py", "linear_classifier (1).py"),
+    ("Softmax.py", "Linear_Classifier.py"),
+    ("deep/nested/folder/softmax-2.py", "deep/nested/folder/linear_classifier copy.py"),
+])
+def test_files_are_found_as_students_name_them(tmp_path, names):
+    folder = tmp_path / "upload"
+    for name, text in zip(names, ("A", "B")):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    (folder / "assignment (1).ipynb").write_text("{}")
+    files, notes = read_submission(folder, GRADED_CODE)
     assert files == {SOFTMAX: b"A", LINEAR: b"B"}
-    assert notes and "assignment.ipynb is missing" in notes[0]
+    assert all("missing" not in note for note in notes), notes
+    assert not any("assignment" in note for note in notes), "the notebook is not graded: no note about it"
 
 
-def test_command_line_writes_gradescope_json_and_csv(tmp_path, bundle, capsys):
+def test_a_missing_graded_file_is_noted(tmp_path):
+    (tmp_path / "softmax.py").write_text("A")
+    files, notes = read_submission(tmp_path, GRADED_CODE)
+    assert list(files) == [SOFTMAX] and len(notes) == 1 and "linear_classifier.py is missing" in notes[0]
+
+
+def test_command_line_writes_gradescope_json_and_a_gradebook(tmp_path, bundle, capsys):
+    sandbox_required()
     edits = MISTAKES["vectorized: no reg in the loss"][0]
-    good = write_flat(tmp_path / "good", reference_files())
-    bad = write_flat(tmp_path / "bad", apply_edits(reference_files(), edits))
+    good = write_flat(tmp_path / "alice" / "submission", reference_files())
+    bad = write_flat(tmp_path / "frank" / "submission", apply_edits(reference_files(), edits))
     # The bad one also tries to write the results itself, where the grader will.
     results = tmp_path / "out" / "results.json"
     (bad / "softmax.py").write_text(
         f"import json, os\nos.makedirs({str(results.parent)!r}, exist_ok=True)\n"
         f"open({str(results)!r}, 'w').write(json.dumps({{'score': 100}}))\n" + (bad / "softmax.py").read_text())
-    code = grader.main([str(good), str(bad), "--bundle", str(bundle.root), "--jobs", "2", "--csv", str(tmp_path / "grades.csv"),
-                        "--json-dir", str(tmp_path / "json"), "--timeout", "30"])
+    gradebook, json_dir = tmp_path / "grades.csv", tmp_path / "json"
+    code = cli.main([str(good), str(bad), "--bundle", str(bundle.root), "--jobs", "2", "--csv", str(gradebook),
+                     "--json-dir", str(json_dir), "--timeout", "30"])
     assert code == 0
     out = capsys.readouterr().out
-    assert re.search(r"Score: 100 / 100", out) and "PASS" in out and "FAIL" in out
-    rows = list(csv.reader(open(tmp_path / "grades.csv")))
-    assert rows[0][:3] == ["submission", "score", "total"] and len(rows) == 3
+    assert "Score: 100 / 100" in out and "PASS" in out and "FAIL" in out and "isolation: bubblewrap" in out
+    rows = list(csv.reader(open(gradebook)))
+    assert rows[0][:3] == ["submission", "score", "total"] and rows[0][-1] == "notes" and len(rows) == 3
+    assert [r[0] for r in rows[1:]] == ["alice/submission", "frank/submission"], "students named by folder"
     assert float(rows[1][1]) == 100 and float(rows[2][1]) < 100
-    assert len(rows[0]) == 3 + len(bundle.tests) + len(bundle.checks)
-    assert grader.main([str(bad), "--bundle", str(bundle.root), "--gradescope", str(results)]) == 0
+    assert len(rows[0]) < 60, "one column per points entry, not per parametrized case"
+    assert sum(float(v) for v in rows[1][3:-1]) == pytest.approx(100)
+    assert sorted(p.name for p in json_dir.iterdir()) == ["alice__submission.json", "frank__submission.json"]
+    # A second run must not overwrite those results silently.
+    assert cli.main([str(good), str(bad), "--bundle", str(bundle.root), "--json-dir", str(json_dir)]) == 2
+    assert "refusing to overwrite" in capsys.readouterr().err
+    assert cli.main([str(bad), "--bundle", str(bundle.root), "--gradescope", str(results)]) == 0
     data = json.loads(results.read_text())
     assert 0 < data["score"] < 100
     check_gradescope_schema(data)
@@ -411,22 +740,23 @@ def check_gradescope_schema(data: dict) -> None:
         assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility"}
         assert test["status"] in ("passed", "failed")
         assert test["visibility"] in ("visible", "after_published")
-        hidden = test["name"].startswith(("tests/hidden/", "check::"))
-        assert (test["visibility"] == "after_published") == hidden
+        assert (test["visibility"] == "after_published") == test["name"].startswith("tests/hidden/")
+    assert sum(Decimal(str(t["max_score"])) for t in data["tests"]) == 100, "max_scores must add up to the total"
     assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]), abs=0.01)
+    assert "bubblewrap" in data["extra_data"]["isolation"] and "Isolation:" in data["output"]
 
 
-def test_results_json_is_written_even_when_the_grader_fails(tmp_path, capsys):
+def test_a_broken_bundle_exits_non_zero_and_writes_no_score(tmp_path, capsys):
     results = tmp_path / "results.json"
     not_a_bundle = tmp_path / "nothing"
     not_a_bundle.mkdir()
-    assert grader.main([str(tmp_path), "--bundle", str(not_a_bundle), "--gradescope", str(results)]) == 0
+    gradebook = tmp_path / "grades.csv"
+    code = cli.main([str(tmp_path), "--bundle", str(not_a_bundle), "--gradescope", str(results), "--csv", str(gradebook)])
+    assert code == 2
+    assert "not a grading bundle" in capsys.readouterr().err
     data = json.loads(results.read_text())
-    assert data["score"] == 0 and "Traceback" in data["output"] and "not a grading bundle" in data["output"]
-
-
-def test_user_check_does_nothing_without_a_user():
-    check_user_can_run_python(Limits())  # no --user: nothing to check, nothing run
+    assert "score" not in data and "misconfigured" in data["output"] and "not your score" in data["output"]
+    assert not gradebook.exists()
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="--user needs root")
@@ -440,8 +770,8 @@ def test_user_who_cannot_reach_the_python_gets_one_clear_error(tmp_path, monkeyp
     python.symlink_to(sys.executable)
     tmp_path.chmod(0o755)
     monkeypatch.setattr(sys, "executable", str(python))
-    with pytest.raises(PermissionError, match=r"--user nobody: that user cannot run this Python") as info:
-        check_user_can_run_python(Limits(user="nobody"))
+    with pytest.raises(sandbox.SandboxUnavailable, match=r"--user nobody: that user cannot run this Python") as info:
+        sandbox.check_user_can_run_python("nobody")
     assert "/usr/bin/python3" in str(info.value)
 
 
@@ -457,4 +787,4 @@ def test_user_who_cannot_reach_the_python_gets_one_clear_error(tmp_path, monkeyp
     ("Timed out after 8 s", "Timed out after 8 s"),
 ])
 def test_console_summary_shows_the_failure_message_not_the_last_array_row(output, expected):
-    assert grader.failure_summary(output) == expected
+    assert failure_summary(output) == expected
