@@ -177,17 +177,6 @@ class _DiagnosisTimeout(BaseException):
     """Raised by the alarm inside a function that runs past DIAGNOSIS_BUDGET_SECONDS."""
 
 
-def _student_code(name: str):
-    """The student's function or class of that name (the one place that says where they live)."""
-    if name == TRAINING:
-        from classifiers.linear_classifier import Softmax
-
-        return Softmax
-    from classifiers import softmax
-
-    return getattr(softmax, name)
-
-
 def _diagnosed_subjects(item: pytest.Item) -> list[str]:
     """What a failing test exercises: its loss_fn parameter, the loss its name mentions, or training."""
     if item.nodeid.startswith(CLASSIFIER_TEST_FILES):
@@ -207,14 +196,13 @@ def _diagnosis(name: str) -> list:
     """The findings of diagnose.py on that function or class, computed once; [] if it cannot run."""
     if name not in _diagnoses:
         _diagnoses[name] = []
-        try:
-            import diagnose
+        # Through tests/student_code.py, which the grader runs next to the student's code.
+        from tests import student_code
 
-            subject = _student_code(name)
+        try:
+            _diagnoses[name] = _with_alarm(lambda: student_code.diagnosis(name))
         except Exception:  # a file that does not import fails its tests on its own
             return []
-        run = diagnose.diagnose_training if name == TRAINING else diagnose.diagnose_loss
-        _diagnoses[name] = _with_alarm(lambda: run(subject))
     return _diagnoses[name]
 
 
@@ -249,7 +237,7 @@ def _prefix_with_diagnosis(item: pytest.Item, outcome) -> None:
     error = outcome.excinfo[1]
     if isinstance(error, (pytest.skip.Exception, pytest.xfail.Exception)):
         return
-    lines = [f"[{f.code}] {name}: {f.message}" for name in _diagnosed_subjects(item) for f in _diagnosis(name)]
+    lines = [f"[{code}] {name}: {message}" for name in _diagnosed_subjects(item) for code, message in _diagnosis(name)]
     if not lines:
         return
     head = "\n".join(lines)

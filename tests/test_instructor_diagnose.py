@@ -1,7 +1,8 @@
 """diagnose.py against the grader's mistake suite and the reference; left out of the kit.
 
-The mistakes and correct variants of tests/test_instructor_grade.py are applied
-to the reference classifiers/softmax.py (its solution regions) and loaded as a
+The mistakes and correct variants of the instructor self-test's suite
+(instructor/grading/selftest.py, which tests/test_instructor_grade.py grades)
+fill the solution regions of classifiers/softmax.py and are loaded as a
 module; each loss is then diagnosed in this process, no grading involved.
 Also: the stored answer of diagnose.py's fixed probe is the reference's, and a
 failing graded test carries the finding in its message (tests/conftest.py).
@@ -20,9 +21,9 @@ import numpy as np
 import pytest
 
 import diagnose
+from instructor.grading import selftest
+from instructor.grading.selftest import BATCH, LINEAR, MISTAKES, SOFTMAX, UPDATE, VARIANTS, body, edit
 from tests.hidden.reference import reference_loss
-from tests.test_instructor_grade import (LINEAR, MISTAKES, SAMPLE, SOFTMAX, UPDATE, VARIANTS, apply_edits,
-                                         reference_files, replace_region)
 
 REPO = Path(__file__).resolve().parent.parent
 BOTH = ("softmax_loss_naive", "softmax_loss_vectorized")
@@ -48,13 +49,14 @@ EXPECTED = {
     "vectorized: loop over examples": set(),
     "vectorized: loop for the -1": set(),
     "vectorized: modifies W in place": {"mutates-input"},
+    "vectorized: returns W itself as dW": {"mutates-input"},
     "vectorized: float64 forced": {"float32-promoted"},
     "naive: float64 forced": {"float32-promoted"},
 }
 # The same for the training loop (diagnose_training of the edited Softmax class).
 TRAINING_EXPECTED = {
     "SGD: float64 forced": {"float32-promoted"},
-    "SGD samples without updating W": {"sgd-no-update"},
+    "SGD: no update of W": {"sgd-no-update"},
     "SGD: wrong sign of the update": {"sgd-wrong-sign"},
     "SGD: no learning rate": {"sgd-step-size"},
     "SGD: the same batch every step": {"sgd-same-batch"},
@@ -64,10 +66,16 @@ TRAINING_EXPECTED = {
     "predict returns probabilities": set(),
     "predict returns float labels": set(),
 }
-LINEAR_MISTAKES = [name for name, (edits, _) in MISTAKES.items() if any(e[0] == LINEAR for e in edits)]
-LINEAR_VARIANTS = [name for name, regions in VARIANTS.items() if any(path == LINEAR for path, _ in regions)]
-SOFTMAX_MISTAKES = [name for name, (edits, _) in MISTAKES.items() if any(e[0] == SOFTMAX for e in edits)]
-SOFTMAX_VARIANTS = [name for name, regions in VARIANTS.items() if any(path == SOFTMAX for path, _ in regions)]
+LINEAR_MISTAKES = [name for name, case in MISTAKES.items() if any(e[0][0] == LINEAR for e in case.edits)]
+LINEAR_VARIANTS = [name for name, case in VARIANTS.items() if any(path == LINEAR for path, _ in case.edits)]
+SOFTMAX_MISTAKES = [name for name, case in MISTAKES.items() if any(e[0][0] == SOFTMAX for e in case.edits)]
+SOFTMAX_VARIANTS = [name for name, case in VARIANTS.items() if any(path == SOFTMAX for path, _ in case.edits)]
+
+
+def suite_files(case: selftest.Case | None = None) -> dict[str, str]:
+    """The graded files filled by the suite: the reference's own text when case is None."""
+    originals = selftest.graded_files(REPO)
+    return originals if case is None else selftest.build_files(originals, case)
 
 
 def load_softmax(text: str, name: str, path: str = SOFTMAX) -> types.ModuleType:
@@ -78,14 +86,11 @@ def load_softmax(text: str, name: str, path: str = SOFTMAX) -> types.ModuleType:
 
 
 def mistake_module(name: str) -> types.ModuleType:
-    return load_softmax(apply_edits(reference_files(), MISTAKES[name][0])[SOFTMAX], name)
+    return load_softmax(suite_files(MISTAKES[name])[SOFTMAX], name)
 
 
 def variant_module(name: str) -> types.ModuleType:
-    text = reference_files()[SOFTMAX]
-    for (path, index), body in VARIANTS[name].items():
-        text = replace_region(text, index, body)
-    return load_softmax(text, name)
+    return load_softmax(suite_files(VARIANTS[name])[SOFTMAX], name)
 
 
 def codes(loss_fn) -> set[str]:
@@ -107,7 +112,7 @@ def test_suite_mistake_gets_its_code_and_the_other_function_none(name):
 
 @pytest.mark.parametrize("name", ["reference", *SOFTMAX_VARIANTS])
 def test_reference_and_suite_variants_get_no_finding(name):
-    module = load_softmax(reference_files()[SOFTMAX], name) if name == "reference" else variant_module(name)
+    module = load_softmax(suite_files()[SOFTMAX], name) if name == "reference" else variant_module(name)
     for fn in BOTH:
         assert diagnose.diagnose_loss(getattr(module, fn)) == [], fn
 
@@ -116,38 +121,35 @@ def test_every_training_mistake_of_the_suite_has_an_expectation():
     assert sorted(TRAINING_EXPECTED) == sorted(LINEAR_MISTAKES)
 
 
-def linear_module(name: str, edits=None, regions=None) -> types.ModuleType:
-    text = reference_files()[LINEAR] if edits is None else apply_edits(reference_files(), edits)[LINEAR]
-    for (path, index), body in (regions or {}).items():
-        if path == LINEAR:
-            text = replace_region(text, index, body)
-    return load_softmax(text, name, LINEAR)
+def linear_module(name: str, case: selftest.Case | None = None) -> types.ModuleType:
+    return load_softmax(suite_files(case)[LINEAR], name, LINEAR)
 
 
 @pytest.mark.parametrize("name", LINEAR_MISTAKES)
 def test_suite_training_mistake_gets_its_code(name):
-    findings = diagnose.diagnose_training(linear_module(name, edits=MISTAKES[name][0]).Softmax)
+    findings = diagnose.diagnose_training(linear_module(name, MISTAKES[name]).Softmax)
     assert {f.code for f in findings} == TRAINING_EXPECTED[name], "\n".join(map(str, findings))
 
 
 # Training codes the suite has no mistake for: name -> (edits, the code).
 MORE_TRAINING_MISTAKES = {
-    "half the batch": ([(LINEAR, SAMPLE, SAMPLE.replace("size=batch_size", "size=batch_size // 2"))], "sgd-batch-size"),
-    "no replacement": ([(LINEAR, SAMPLE, "            batch = rng.choice(num_train, size=batch_size, replace=False)\n")],
-                       "sgd-without-replacement"),
-    "squared gradient": ([(LINEAR, UPDATE, "            self.W -= learning_rate * grad * grad\n")], "training-wrong"),
+    "half the batch": ([edit(BATCH, "size=batch_size)", "size=batch_size // 2)")], "sgd-batch-size"),
+    "no replacement": ([edit(BATCH, "rng.integers(0, num_train, size=batch_size)",
+                             "rng.choice(num_train, size=batch_size, replace=False)")], "sgd-without-replacement"),
+    "squared gradient": ([body(UPDATE, "self.W -= learning_rate * grad * grad\n")], "training-wrong"),
 }
 
 
 @pytest.mark.parametrize("name", list(MORE_TRAINING_MISTAKES))
 def test_more_training_mistakes_get_their_code(name):
     edits, code = MORE_TRAINING_MISTAKES[name]
-    assert [f.code for f in diagnose.diagnose_training(linear_module(name, edits=edits).Softmax)] == [code]
+    module = linear_module(name, selftest.Case("mistake", edits))
+    assert [f.code for f in diagnose.diagnose_training(module.Softmax)] == [code]
 
 
 @pytest.mark.parametrize("name", ["reference", *LINEAR_VARIANTS])
 def test_reference_and_suite_variants_train_without_finding(name):
-    module = linear_module(name, regions=VARIANTS.get(name))
+    module = linear_module(name, VARIANTS.get(name))
     assert diagnose.diagnose_training(module.Softmax) == []
     assert diagnose.diagnose_training(module.LinearClassifier) == []
 
@@ -160,7 +162,8 @@ def test_the_fixed_probe_stores_the_reference_answer():
 
 # --- the finding in a graded test's failure message (tests/conftest.py) ------------------
 
-KIT_FILES = ["classifiers", "tests/__init__.py", "tests/conftest.py", "tests/strategies.py", "tests/test_softmax.py",
+KIT_FILES = ["classifiers", "tests/__init__.py", "tests/conftest.py", "tests/strategies.py", "tests/student_code.py",
+             "tests/test_softmax.py",
              "tests/test_linear_classifier.py", "tests/hidden/__init__.py", "tests/hidden/reference.py",
              "tests/hidden/test_hidden_softmax.py", "tests/hidden/test_hidden_linear_classifier.py",
              "diagnose.py", "gradient_check.py", "pyproject.toml"]
@@ -187,7 +190,7 @@ def run_pytest(kit: Path, *args: str) -> str:
 
 
 def test_failing_graded_tests_start_with_the_finding(tmp_path):
-    files = apply_edits(reference_files(), MISTAKES["vectorized: no reg in the gradient"][0])
+    files = suite_files(MISTAKES["vectorized: no reg in the gradient"])
     out = run_pytest(kit_with(tmp_path, files), "tests/test_softmax.py", "tests/hidden/test_hidden_softmax.py",
                      "-k", "regularization_gradient or independent_reference")
     failed = [line for line in out.splitlines() if line.startswith("FAILED")]
@@ -198,7 +201,7 @@ def test_failing_graded_tests_start_with_the_finding(tmp_path):
 
 
 def test_failing_classifier_tests_start_with_the_training_finding(tmp_path):
-    files = apply_edits(reference_files(), MISTAKES["SGD: wrong sign of the update"][0])
+    files = suite_files(MISTAKES["SGD: wrong sign of the update"])
     out = run_pytest(kit_with(tmp_path, files), "tests/test_linear_classifier.py",
                      "tests/hidden/test_hidden_linear_classifier.py", "-k", "loss_falls or sgd_step")
     failed = [line for line in out.splitlines() if line.startswith("FAILED")]
