@@ -35,6 +35,9 @@ NOTEBOOK = "assignment.ipynb"
 # The release's stubs for a solution region (instructor/markers.py spells
 # them; a test keeps the two in step): a code stub line and an answer stub.
 STUB_LINE = "raise NotImplementedError()"
+# A notebook code cell's stub: the mark, then a raise whose message says what to write.
+CODE_STUB_MARK = "# YOUR CODE HERE"
+NOTEBOOK_STUB_START = "raise NotImplementedError("
 ANSWER_STUB = "YOUR ANSWER HERE"
 # A cell tagged so is expected to raise (nbconvert's and nbclient's tag).
 RAISES_TAG = "raises-exception"
@@ -100,9 +103,11 @@ def unfinished_parts(kit: Path, notebook: dict) -> list[str]:
                 if line.strip() == STUB_LINE:
                     found.append(f"{name}:{number} (still `{STUB_LINE}`)")
     for index, cell in enumerate(notebook["cells"]):
-        lines = {line.strip() for line in cell_text(cell).splitlines()}
-        if cell.get("cell_type") == "code" and STUB_LINE in lines:
-            found.append(f"{NOTEBOOK}, {cell_name(index, cell)} (still `{STUB_LINE}`)")
+        lines = [line.strip() for line in cell_text(cell).splitlines()]
+        if cell.get("cell_type") == "code" and any(
+                line == CODE_STUB_MARK and following.startswith(NOTEBOOK_STUB_START)
+                for line, following in zip(lines, lines[1:])):
+            found.append(f"{NOTEBOOK}, {cell_name(index, cell)} (still `{NOTEBOOK_STUB_START}...)`)")
         elif cell.get("cell_type") == "markdown" and ANSWER_STUB in lines:
             found.append(f"{NOTEBOOK}, {cell_name(index, cell)} (still `{ANSWER_STUB}`)")
     return found

@@ -100,5 +100,8 @@ def test_run_autograder_scores_a_broken_submission_and_still_writes_results(tmp_
     files = {Path(p).name: (REPO / p).read_text() for p in GRADED}
     files["softmax.py"] = "def softmax_loss_naive(:\n"
     data = simulate(tmp_path, autograder_zip, files)
-    assert data["score"] == 0
+    softmax = [t for t in data["tests"] if "softmax" in t["name"]]
+    assert softmax and all(t["score"] == 0 for t in softmax), "every softmax test needs the broken file"
     assert any("SyntaxError" in t["output"] for t in data["tests"])
+    # linear_classifier.py is correct: predict, save and load, which need no loss, still earn their points.
+    assert 0 < data["score"] < 10
