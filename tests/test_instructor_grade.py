@@ -96,6 +96,7 @@ pytest.approx = lambda *a, **k: _Any()
     "rewrites a test file": [at_import(SOFTMAX, "open('tests/test_linear_classifier.py', 'w').write('def test_free(): pass')")],
     "syntax error in softmax.py": [edit(VECTORIZED, "rows = np.arange(num_train)\n", "rows = = 1\n")],
     "import error in linear_classifier.py": [at_import(LINEAR, "import no_such_module_anywhere\n", guarded=False)],
+    "raises its own TypeError": [edit(VECTORIZED, VEC_START, "raise TypeError('a message of my own')\n" + VEC_START)],
 }
 
 
@@ -343,6 +344,13 @@ def test_import_error_costs_exactly_the_tests_needing_the_file(graded):
     classifier = grade_names(grade, "tests/test_linear_classifier.py")
     assert set(classifier) - {t.name for t in grade.tests if t.max_score == 0} <= set(lost)
     assert "no_such_module_anywhere" in lost[classifier[0]]
+
+
+def test_an_error_the_student_raises_arrives_as_that_error(graded):
+    lost = failed(graded["raises its own TypeError"])
+    vectorized = [name for name in lost if "vectorized" in name]
+    assert vectorized and all("TypeError: a message of my own" in lost[name] for name in vectorized)
+    assert not any("not a result" in message for message in lost.values())
 
 
 # --- attacks: each scores exactly what its honest twin scores -------------------

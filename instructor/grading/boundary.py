@@ -230,13 +230,13 @@ class Boundary:
         return self._answer(key, reply, raw, originals, paths)
 
     def _answer(self, key: str, reply: dict, raw: list[bytes], originals: dict, paths: dict):
+        decoder = wire.Decoder(raw, self._decode_object, originals)
+        for stream, text in ((sys.stdout, reply.get("stdout")), (sys.stderr, reply.get("stderr"))):
+            if isinstance(text, str) and text:
+                stream.write(text)
+        if not reply.get("ok"):
+            raise self._error(key, reply.get("error"), decoder)  # the student's own error, as raised there
         try:
-            decoder = wire.Decoder(raw, self._decode_object, originals)
-            for stream, text in ((sys.stdout, reply.get("stdout")), (sys.stderr, reply.get("stderr"))):
-                if isinstance(text, str) and text:
-                    stream.write(text)
-            if not reply.get("ok"):
-                raise self._error(key, reply.get("error"), decoder)
             for change in reply.get("mutated", []):
                 target = originals.get(int(change["i"]))
                 value = decoder.array(change["array"])
@@ -252,8 +252,6 @@ class Boundary:
                         path.write_bytes(data)
             return decoder.decode(reply.get("value"))
         except (wire.WireError, KeyError, TypeError, ValueError) as error:
-            if isinstance(error, ValueError) and not isinstance(error, wire.WireError) and reply.get("ok") is False:
-                raise
             raise StudentCodeError(f"{key} sent back something that is not a result ({error})") from None
 
     def _error(self, key: str, error, decoder: wire.Decoder) -> BaseException:
