@@ -17,7 +17,6 @@ import zipfile
 import numpy as np
 
 from classifiers.progress import progress
-from classifiers.softmax import softmax_loss_vectorized
 from classifiers.validation import check_count, check_data, check_labels, check_number, check_weights
 
 # Small initial weights keep the first scores within a few units on centred
@@ -204,4 +203,9 @@ class Softmax(LinearClassifier):
     """A linear classifier that uses the softmax + cross-entropy loss."""
 
     def loss(self, X_batch: np.ndarray, y_batch: np.ndarray, reg: float) -> tuple[float, np.ndarray]:
+        # Imported here, not at the top of the file: a mistake that stops
+        # classifiers/softmax.py from loading then stops training only, and
+        # predict, save and load still work.
+        from classifiers.softmax import softmax_loss_vectorized
+
         return softmax_loss_vectorized(self.W, X_batch, y_batch, reg)

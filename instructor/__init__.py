@@ -3,8 +3,8 @@
 Run from the repository root (the instructor's copy, with solutions):
 
     python -m instructor.release OUT_DIR [--solutions]   # the student kit
-    python -m instructor.grade SUBMISSION... [--jobs N] [--csv grades.csv]
-    python -m instructor.gradescope autograder.zip       # Gradescope upload
+    python -m instructor.grading SUBMISSION... [--jobs N] [--csv grades.csv]
+    python -m instructor.grading.gradescope autograder.zip   # Gradescope upload
 
 Nothing here is part of the student kit: the release leaves this package out.
 """

@@ -34,10 +34,11 @@ from instructor.markers import MarkerError, check_python, strip_python, transfor
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# Left out of every kit: the instructor's tools and CI, the hidden tests, and
-# benchmarks/row_blocked.py, a benchmark contender that solves the assignment.
+# Left out of every kit: the instructor's tools and CI, the hidden tests,
+# benchmarks/row_blocked.py (a benchmark contender that solves the assignment)
+# and benchmarks/bench_grading.py (it grades the reference solution).
 INSTRUCTOR_ONLY = ("instructor/*", ".ci/*", "tests/hidden/*", "tests/test_instructor_*.py",
-                   "benchmarks/row_blocked.py")
+                   "benchmarks/row_blocked.py", "benchmarks/bench_grading.py")
 HIDDEN_TESTS = "tests/hidden/*"
 NOTEBOOK_SOURCES = "instructor/notebooks"  # instructor/notebook_source.py: each NAME.py writes NAME.ipynb
 # Never copied, even when git tracks them by mistake (and in the no-git walk).
@@ -183,21 +184,52 @@ def write_kit(kit: dict[str, KitFile], out_dir: Path, *, force: bool = False) ->
         raise
 
 
+class GateError(RuntimeError):
+    """The reference solution does not earn full marks, or the untouched kit earns points."""
+
+
+def has_graded_tests(root: Path) -> bool:
+    return (root / "tests" / "hidden").is_dir() and (root / "submit.py").is_file()
+
+
+def reference_gate(root: Path) -> None:
+    """Grade the reference solution and the untouched kit with the current tests and points.
+
+    Raises GateError unless the reference earns full marks and the stubs exactly 0:
+    a release must never go out with tests or points that grade it wrongly.
+    """
+    from instructor.grading.bundle import BundleError, build_bundle
+    from instructor.grading.points import PointsError
+
+    with tempfile.TemporaryDirectory(prefix="release-gate-") as tmp:
+        try:
+            build_bundle(root, Path(tmp) / "bundle")
+        except (BundleError, PointsError) as err:
+            raise GateError(str(err)) from err
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m instructor.release", description=__doc__.split("\n\n")[0])
     parser.add_argument("out_dir", type=Path, help="where to write the kit (must not exist, or be empty)")
     parser.add_argument("--solutions", action="store_true", help="keep the solutions (a TA copy)")
     parser.add_argument("--force", action="store_true", help="replace OUT_DIR if it exists")
     parser.add_argument("--source", type=Path, default=REPO_ROOT, help="the instructor repository (default: this one)")
+    parser.add_argument("--no-gate", action="store_true",
+                        help="skip the reference gate (grading the reference solution and the untouched kit first)")
     args = parser.parse_args(argv)
     try:
         kit = build_kit(args.source.resolve(), solutions=args.solutions)
+        if not args.no_gate and has_graded_tests(args.source.resolve()):
+            reference_gate(args.source.resolve())
         write_kit(kit, args.out_dir, force=args.force)
     except MarkerError as err:
         print(f"release: nothing written; fix these first:\n{err}", file=sys.stderr)
         return 1
     except FileExistsError as err:
         print(f"release: {err}", file=sys.stderr)
+        return 1
+    except GateError as err:
+        print(f"release: the reference gate failed, nothing written:\n{err}", file=sys.stderr)
         return 1
     kind = "solutions kit" if args.solutions else "student kit"
     print(f"wrote the {kind} ({len(kit)} files) to {args.out_dir}")

@@ -1,4 +1,4 @@
-"""Tests for instructor/gradescope.py and submit.py (left out of the kit).
+"""Tests for instructor/grading/gradescope.py and submit.py (left out of the kit).
 
 The autograder zip is unpacked into a simulated /autograder tree in a
 temporary directory and its run_autograder is run there, as Gradescope would.
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import submit
-from instructor import gradescope
+from instructor.grading import gradescope
 
 REPO = Path(__file__).resolve().parent.parent
 GRADED = ("classifiers/softmax.py", "classifiers/linear_classifier.py")
@@ -35,17 +35,25 @@ def test_zip_has_setup_and_run_autograder_at_its_root_and_no_solution(autograder
         assert {"setup.sh", "run_autograder", "requirements.txt"} <= set(names)
         for name in ("setup.sh", "run_autograder"):
             assert (archive.getinfo(name).external_attr >> 16) & 0o111, f"{name} is not executable"
-        softmax = archive.read("bundle/kit/classifiers/softmax.py").decode()
+        softmax = archive.read("bundle/worker/classifiers/softmax.py").decode()
         assert "raise NotImplementedError()" in softmax and "np.log(sum_exp)" not in softmax
-        assert any(n.startswith("bundle/kit/tests/hidden/") for n in names)
-        assert sorted(n for n in names if n.startswith("instructor/")) == sorted(
-            f"instructor/{m}.py" for m in gradescope.GRADER_MODULES), "only the grader goes to Gradescope"
+        assert "bundle/harness/classifiers/softmax.py" not in names, "the harness never holds student files"
+        assert any(n.startswith("bundle/harness/tests/hidden/") for n in names)
+        assert not any(n.startswith("bundle/worker/tests/hidden/") for n in names), "the worker sees no hidden test"
+        instructor_files = [n for n in names if n.startswith("instructor/")]
+        assert "instructor/grading/worker.py" in instructor_files
+        assert all(n in gradescope.GRADER_FILES or n.startswith("instructor/grading/") for n in instructor_files), (
+            "only the grader goes to Gradescope, no notebook source")
+        for name in instructor_files:
+            lines = archive.read(name).decode().splitlines()
+            assert "### BEGIN SOLUTION" not in [line.strip() for line in lines], f"{name} holds a solution"
     setup = zipfile.ZipFile(autograder_zip).read("setup.sh").decode()
     result = subprocess.run(["bash", "-n", "-c", setup])
     assert result.returncode == 0
     # The venv must come from the apt Python: one found on PATH (pyenv under
     # /root) is unreadable for `nobody`, and every submission would score 0.
     assert "/usr/bin/python3 -m venv /autograder/venv" in setup
+    assert "bubblewrap" in setup, "the sandbox must be installed on Gradescope"
 
 
 def simulate(tmp_path: Path, autograder_zip: Path, submission: dict[str, str]) -> dict:
@@ -58,7 +66,8 @@ def simulate(tmp_path: Path, autograder_zip: Path, submission: dict[str, str]) -
     (root / "submission").mkdir()
     for name, text in submission.items():
         (root / "submission" / name).write_text(text)
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root), GRADER_PYTHON=sys.executable, GRADER_NO_USER="1")
+    # No --user fallback here: the simulated tree sits in a folder `nobody` cannot enter.
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), GRADER_PYTHON=sys.executable, GRADER_FALLBACK="--trusted")
     result = subprocess.run(["bash", str(root / "source" / "run_autograder")], cwd=root, env=env,
                             capture_output=True, text=True, timeout=600)
     assert (root / "results" / "results.json").exists(), result.stdout[-2000:] + result.stderr[-2000:]
@@ -70,9 +79,21 @@ def test_run_autograder_grades_a_flat_submission(tmp_path, autograder_zip):
     files = {Path(p).name: (REPO / p).read_text() for p in GRADED}
     data = simulate(tmp_path, autograder_zip, files)
     assert data["score"] == 100, [t for t in data["tests"] if t["status"] == "failed"][:3]
-    assert {"score", "execution_time", "output", "tests"} <= set(data)
+    assert {"score", "execution_time", "output", "tests", "extra_data"} <= set(data)
+    assert data["extra_data"]["isolation"] and "Isolation:" in data["output"]
     visibilities = {t["visibility"] for t in data["tests"]}
     assert visibilities == {"visible", "after_published"}
+
+
+@pytest.mark.slow
+def test_run_autograder_cannot_import_the_hidden_tests(tmp_path, autograder_zip):
+    # The hidden reference is in the bundle, next to the grader, but not where student code runs.
+    files = {Path(p).name: (REPO / p).read_text() for p in GRADED}
+    files["softmax.py"] = files["softmax.py"].replace(
+        "import numpy as np\n", "import numpy as np\ntry:\n    from tests.hidden.reference import reference_loss\n"
+        "except ImportError:\n    reference_loss = None\nassert reference_loss is None, 'the hidden tests are reachable'\n", 1)
+    data = simulate(tmp_path, autograder_zip, files)
+    assert data["score"] == 100, [t["output"][-300:] for t in data["tests"] if t["status"] == "failed"][:2]
 
 
 @pytest.mark.slow
@@ -129,10 +150,10 @@ def test_submit_warns_about_unfinished_parts(tmp_path, capsys):
 
 
 def test_the_submission_zip_grades_like_the_kit(tmp_path):
-    from instructor import grade as grader
+    from instructor.grading.submission import read_submission
 
     kit = make_kit(tmp_path)
     out = tmp_path / "submission.zip"
     assert submit.main(["--kit", str(kit), "-o", str(out)]) == 0
-    files, notes = grader.read_submission(out)
-    assert set(files) == {*GRADED, "assignment.ipynb"} and not notes
+    files, notes = read_submission(out, list(GRADED))
+    assert set(files) == set(GRADED) and not notes

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from classifiers.linear_classifier import LinearClassifier, Softmax, TrainingDivergedError
+from tests.student_code import LinearClassifier, Softmax, TrainingDivergedError, train_recording_batches
 
 # A separable problem is learnt almost perfectly; 0.9 leaves room for SGD noise.
 SEPARABLE_ACCURACY = 0.9
@@ -68,18 +68,12 @@ def test_batches_are_sampled_with_replacement():
 
 def test_batches_are_random_rows_with_matching_labels():
     X, y = separable_problem(num_train=50)
-    seen = []
-
-    class Recording(Softmax):
-        def loss(self, X_batch, y_batch, reg):
-            seen.append((X_batch.copy(), y_batch.copy()))
-            return super().loss(X_batch, y_batch, reg)
-
-    Recording().train(X, y, num_iters=20, batch_size=10, seed=0)
-    rows = {tuple(row) for X_batch, _ in seen for row in X_batch}
-    assert all(X_batch.shape == (10, X.shape[1]) for X_batch, _ in seen)
+    _, seen = train_recording_batches(Softmax(), X, y, num_iters=20, batch_size=10, seed=0)
+    rows = {tuple(row) for X_batch, _, _ in seen for row in X_batch}
+    assert len(seen) == 20, f"train asked for the loss of {len(seen)} batches in 20 iterations"
+    assert all(X_batch.shape == (10, X.shape[1]) for X_batch, _, _ in seen)
     assert len(rows) > 25, f"batches covered only {len(rows)} of 50 rows: sample new rows every step"
-    for X_batch, y_batch in seen:
+    for X_batch, y_batch, _ in seen:
         for row, label in zip(X_batch, y_batch):
             index = int(np.flatnonzero((X == row).all(axis=1))[0])
             assert y[index] == label, "each sampled row must come with its own label"

@@ -5,7 +5,7 @@ training, checked against quantities the test computes itself.
 import numpy as np
 import pytest
 
-from classifiers.linear_classifier import Softmax
+from tests.student_code import Softmax, train_recording_batches
 from tests.hidden.reference import reference_loss
 
 
@@ -39,16 +39,9 @@ def test_hidden_one_sgd_step_is_W_minus_learning_rate_times_dW(dtype):
 
 def test_hidden_history_holds_the_loss_of_each_batch():
     X, y = blobs(num_train=30)
-    seen = []
-
-    class Recording(Softmax):
-        def loss(self, X_batch, y_batch, reg):
-            loss, dW = super().loss(X_batch, y_batch, reg)
-            seen.append(loss)
-            return loss, dW
-
-    history = Recording().train(X, y, learning_rate=1e-3, num_iters=7, batch_size=8, seed=2)
-    assert history == pytest.approx(seen), "train should return the loss of every iteration, in order"
+    history, seen = train_recording_batches(Softmax(), X, y, learning_rate=1e-3, num_iters=7, batch_size=8, seed=2)
+    losses = [loss for _, _, loss in seen]
+    assert history == pytest.approx(losses), "train should return the loss of every iteration, in order"
 
 
 def test_hidden_float32_training_and_prediction():

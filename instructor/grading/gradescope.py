@@ -1,24 +1,26 @@
 """Build the Gradescope autograder zip.
 
-    python -m instructor.gradescope autograder.zip [--timeout SECONDS]
+    python -m instructor.grading.gradescope autograder.zip [--timeout SECONDS]
 
 Upload the zip as a Gradescope "programming assignment" autograder (base
 image: Ubuntu). It holds, at its root:
 
-- setup.sh         installs Python 3 and a virtual environment at
+- setup.sh         installs Python 3, bubblewrap and a virtual environment at
                    /autograder/venv with the kit's requirements.txt (once,
                    when Gradescope builds the image);
-- run_autograder   grades /autograder/submission with instructor.grade and
-                   writes /autograder/results/results.json; student code runs
-                   as `nobody`, who can read neither the bundle nor the
-                   results directory;
-- requirements.txt, instructor/ (the grader) and bundle/ (the stripped kit,
-  the hidden tests and the reference's probe values; no solution code).
+- run_autograder   grades /autograder/submission with instructor.grading and
+                   writes /autograder/results/results.json. Student code runs
+                   in the bubblewrap sandbox when the container allows it,
+                   else as `nobody`, who can read neither the bundle nor the
+                   results directory; results.json says which;
+- requirements.txt, instructor/ (the grader: no notebook sources, which hold
+  solutions) and bundle/ (the harness's kit with the hidden tests, the
+  worker's kit, the manifest; no solution code).
 
 $AUTOGRADER_ROOT (default /autograder) moves the whole tree, so a test can
 run run_autograder against a simulated /autograder in a temporary directory;
-$GRADER_PYTHON picks the interpreter and $GRADER_NO_USER=1 keeps student
-code running as the current user.
+$GRADER_PYTHON picks the interpreter and $GRADER_FALLBACK replaces the
+fallback isolation (`--user nobody`).
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from instructor.bundle import build_bundle
+from instructor.grading.bundle import BundleError, build_bundle
+from instructor.grading.points import PointsError
+from instructor.markers import MarkerError
 from instructor.release import REPO_ROOT
 
-# Only the grader: other instructor scripts (e.g. a notebook builder) may hold solutions.
-GRADER_MODULES = ("__init__", "bundle", "checks", "child_plugin", "grade", "markers", "points", "probes",
-                  "release", "runner", "sandbox")
+# Only the grader and what it imports: the notebook sources under instructor/ hold solutions.
+GRADER_FILES = ("instructor/__init__.py", "instructor/release.py", "instructor/markers.py")
+GRADER_PACKAGE = "instructor/grading"
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -42,7 +46,7 @@ SETUP_SH = """\
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q python3 python3-venv python3-pip
+apt-get install -y -q python3 python3-venv python3-pip bubblewrap
 # The apt Python, by full path: a python3 found first on PATH (pyenv, conda)
 # may live where `nobody`, who runs the student code, cannot read it.
 /usr/bin/python3 -m venv /autograder/venv
@@ -58,19 +62,22 @@ ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PYTHON="${{GRADER_PYTHON:-$ROOT/venv/bin/python}}"
 RESULTS="$ROOT/results/results.json"
 mkdir -p "$ROOT/results"
-USER_FLAG=()
-if [ "$(id -u)" = 0 ] && [ -z "${{GRADER_NO_USER:-}}" ]; then
-    USER_FLAG=(--user nobody)
-    # Student code (run as nobody) must not read the bundle or write results.
+# Where bubblewrap cannot make a sandbox (some containers forbid namespaces), student
+# code runs as nobody instead; $GRADER_FALLBACK overrides (--trusted in tests only).
+FALLBACK=(${{GRADER_FALLBACK:---user nobody}})
+if [ "$(id -u)" = 0 ]; then
+    # Student code must read neither the bundle nor the results, whichever isolation runs.
     chmod 700 "$ROOT/source" "$ROOT/results"
 fi
 cd "$ROOT/source"
-"$PYTHON" -m instructor.grade "$ROOT/submission" --bundle "$ROOT/source/bundle" \\
-    --gradescope "$RESULTS" --timeout {timeout:g} "${{USER_FLAG[@]}}"
+"$PYTHON" -m instructor.grading "$ROOT/submission" --bundle "$ROOT/source/bundle" \\
+    --gradescope "$RESULTS" --overwrite --timeout {timeout:g} "${{FALLBACK[@]}}"
+status=$?
 if [ ! -s "$RESULTS" ]; then
-    # The grader could not even start: still give Gradescope a result.
-    printf '{{"score": 0, "output": "The autograder failed to start; please tell the course staff."}}\\n' > "$RESULTS"
+    # The grader could not even start: say so, and that it is not the student's score.
+    printf '{{"output": "The autograder is misconfigured and could not start (exit status %s). This is not your score: your course staff need to fix the autograder and regrade.", "tests": []}}\\n' "$status" > "$RESULTS"
 fi
+exit "$status"
 """
 
 
@@ -91,8 +98,9 @@ def build_zip(out: Path, repo: Path = REPO_ROOT, timeout: float = 60.0) -> None:
             _add(archive, "run_autograder", RUN_AUTOGRADER.format(timeout=timeout).encode(), 0o755)
             _add(archive, "requirements.txt", (repo / "requirements.txt").read_bytes())
             _add(archive, "submit.py", (repo / "submit.py").read_bytes())  # the graded-file list
-            for name in GRADER_MODULES:
-                _add(archive, f"instructor/{name}.py", (repo / "instructor" / f"{name}.py").read_bytes())
+            for name in [*GRADER_FILES, *sorted(p.relative_to(repo).as_posix()
+                                                for p in (repo / GRADER_PACKAGE).glob("*.py"))]:
+                _add(archive, name, (repo / name).read_bytes())
             for path in sorted(bundle.root.rglob("*")):
                 if path.is_file():
                     mode = path.stat().st_mode & 0o777
@@ -101,11 +109,15 @@ def build_zip(out: Path, repo: Path = REPO_ROOT, timeout: float = 60.0) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m instructor.gradescope", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m instructor.grading.gradescope", description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="the zip to write, e.g. autograder.zip")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per test (default %(default)s)")
     args = parser.parse_args(argv)
-    build_zip(args.out, timeout=args.timeout)
+    try:
+        build_zip(args.out, timeout=args.timeout)  # builds a bundle: the reference gate runs first
+    except (BundleError, PointsError, MarkerError) as err:
+        print(f"gradescope: nothing written: {err}", file=sys.stderr)
+        return 1
     print(f"wrote {args.out}: upload it as the Gradescope autograder")
     return 0
 

@@ -2,8 +2,7 @@
 
 Each entry is (pattern, points, what it covers). A graded test's name is its
 pytest node id without the parameters ("tests/test_softmax.py::test_x" for
-"tests/test_softmax.py::test_x[naive]"), or "check::NAME" for the parent's own
-checks (instructor/checks.py). The first matching pattern wins; an entry's
+"tests/test_softmax.py::test_x[naive]"), or nothing else. The first matching pattern wins; an entry's
 points are shared equally by all the tests it matches (so a parametrized test
 splits its points among its cases, and a catch-all shares its points among
 whatever tests fall through to it).
@@ -13,8 +12,8 @@ matches no test (its points could never be earned) or if a graded test
 matches no entry, so the total below is always the real maximum.
 
     visible tests (tests/test_softmax.py, tests/test_linear_classifier.py)  50
-    hidden tests (tests/hidden/)                                            20
-    the parent's checks (values compared outside the sandbox)               30
+    hidden tests (tests/hidden/test_hidden_{softmax,linear_classifier}.py)  20
+    hidden value checks (tests/hidden/test_hidden_checks.py)                30
                                                                            ---
     TOTAL                                                                  100
 """
@@ -28,16 +27,19 @@ TOTAL = 100
 # Test files run in the sandbox; paths relative to the kit root.
 # tests/test_validation.py is not graded: it tests the kit's own input checks.
 GRADED_TEST_PATHS = ("tests/test_softmax.py", "tests/test_linear_classifier.py", "tests/hidden")
-HIDDEN_PREFIXES = ("tests/hidden/", "check::")  # shown on Gradescope only once grades are published
+HIDDEN_PREFIXES = ("tests/hidden/",)  # shown on Gradescope only once grades are published
+DECIMALS = 4  # points per test are rounded to this many places, and still add up to each entry exactly
 
 S = "tests/test_softmax.py::"
 L = "tests/test_linear_classifier.py::"
 H = "tests/hidden/"
+C = "tests/hidden/test_hidden_checks.py::"
 
 POINTS: list[tuple[str, float, str]] = [
     # --- visible: the softmax pair (36) ---
     (S + "test_returns_python_float_loss_and_gradient_shaped_like_W", 1, "return types and shapes"),
     (S + "test_float32_inputs_give_float32_gradient", 2, "float32 stays float32"),
+    (S + "test_float32_stays_float32_with_a_numpy_float64_reg", 0, "NumPy reg scalar (kit code)"),
     (S + "test_loss_is_log_C_for_tiny_weights", 2, "loss near log(C)"),
     (S + "test_probabilities_sum_to_one", 2, "a proper softmax"),
     (S + "test_loss_unchanged_when_a_constant_is_added_to_every_score", 2, "shift invariance"),
@@ -70,18 +72,16 @@ POINTS: list[tuple[str, float, str]] = [
     (L + "*", 3, "initialization, progress, divergence, save/load round trip"),
     # --- hidden tests (20) ---
     (H + "test_hidden_softmax.py::*", 12, "the softmax pair on new inputs"),
-    (H + "*", 8, "the classifier on new inputs"),
-    # --- the parent's checks (30) ---
-    ("check::naive_loss_and_gradient", 5, "naive values"),
-    ("check::vectorized_loss_and_gradient", 6, "vectorized values"),
-    ("check::naive_extreme_scores", 2, "naive stability"),
-    ("check::vectorized_extreme_scores", 3, "vectorized stability"),
-    ("check::float32_stays_float32", 2, "float32"),
-    ("check::loss_functions_leave_inputs_unchanged", 2, "no in-place changes"),
-    ("check::vectorized_has_no_loops", 2, "no loops (static)"),
-    ("check::predict_labels", 2, "predict"),
-    ("check::sgd_step_follows_the_gradient", 3, "one SGD step"),
-    ("check::sgd_learns_separable_data", 3, "SGD learns"),
+    (H + "test_hidden_linear_classifier.py::*", 8, "the classifier on new inputs"),
+    # --- hidden value checks (30) ---
+    (C + "test_loss_and_gradient_values", 11, "loss and gradient values, both versions"),
+    (C + "test_extreme_scores_values", 5, "stability, both versions"),
+    (C + "test_float32_stays_float32", 2, "float32"),
+    (C + "test_loss_functions_leave_inputs_unchanged", 2, "no in-place changes"),
+    (C + "test_vectorized_has_no_loops", 2, "no loops (static)"),
+    (C + "test_predict_labels", 2, "predict"),
+    (C + "test_sgd_step_follows_the_gradient", 3, "one SGD step"),
+    (C + "test_sgd_learns_separable_data", 3, "SGD learns"),
 ]
 
 
@@ -94,6 +94,16 @@ def table_key(test_id: str) -> str:
     return test_id.split("[", 1)[0]
 
 
+def entry_of(test_id: str) -> int | None:
+    """The index of the POINTS entry that gives `test_id` its points (the first match)."""
+    return next((i for i, (pattern, _, _) in enumerate(POINTS) if fnmatchcase(table_key(test_id), pattern)), None)
+
+
+def entry_label(index: int) -> str:
+    """A gradebook column name for one entry: its pattern, without the common tests/ prefix."""
+    return POINTS[index][0].removeprefix("tests/")
+
+
 def assign_points(test_ids: list[str]) -> dict[str, float]:
     """Points of each graded test; raises PointsError if the table is wrong."""
     declared = sum(points for _, points, _ in POINTS)
@@ -102,7 +112,7 @@ def assign_points(test_ids: list[str]) -> dict[str, float]:
     members: dict[int, list[str]] = {index: [] for index in range(len(POINTS))}
     unmatched = []
     for test_id in test_ids:
-        index = next((i for i, (pattern, _, _) in enumerate(POINTS) if fnmatchcase(table_key(test_id), pattern)), None)
+        index = entry_of(test_id)
         if index is None:
             unmatched.append(test_id)
         else:
@@ -114,7 +124,22 @@ def assign_points(test_ids: list[str]) -> dict[str, float]:
             + "".join(f"\n  no entry gives points to {t}" for t in unmatched)
             + "".join(f"\n  the entry {p!r} matches no test" for p in empty)
         )
-    return {t: POINTS[i][1] / len(ids) for i, ids in members.items() for t in ids}
+    points: dict[str, float] = {}
+    for index, ids in members.items():
+        points.update(split_evenly(POINTS[index][1], ids))
+    return points
+
+
+def split_evenly(total: float, test_ids: list[str]) -> dict[str, float]:
+    """Share `total` among the tests, rounded to DECIMALS places, adding up to `total` exactly.
+
+    Largest remainders get the leftover units, earliest tests first on ties, so
+    the per-test points a gradebook shows (and Gradescope adds up) sum to the entry.
+    """
+    unit = 10**DECIMALS
+    units = round(total * unit)
+    base, extra = divmod(units, len(test_ids))
+    return {t: (base + (i < extra)) / unit for i, t in enumerate(test_ids)}
 
 
 def is_hidden(test_id: str) -> bool:

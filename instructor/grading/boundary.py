@@ -1,0 +1,410 @@
+"""The harness's side of the boundary: student functions and classes as remote proxies.
+
+In the grading harness (instructor/grading/harness_plugin.py) the module
+`tests.student_code` is replaced by `remote_module(...)`: the same names,
+but each call is sent as data to the worker process (instructor/grading/worker.py,
+inside the sandbox) and its answer comes back as data. For a test nothing
+changes: arguments the call modified are modified here too, an array the
+call returned that is (a view of) an argument is one here too, what the call
+printed is printed here, and an error it raised is raised here with the
+worker's traceback attached. What a test can no longer get is any object
+of the student's: only numbers, arrays, strings and handles.
+
+Time is bounded from here. Each entry point (a function, a method) gets a
+timeout sized from the reference solution's own time for it; once it has
+timed out it is not called again ("timed out earlier in <test>"), so a
+submission that never returns is graded in seconds per entry point. Each
+test also has a budget for all of its calls together. A worker that dies or
+times out is killed with everything it started and a fresh one serves the
+next call.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+
+from instructor.grading import wire
+
+# Per-call timeout: a floor for start-up noise, plus a multiple of the reference's time.
+TIMEOUT_FLOOR = 2.0  # seconds: numpy's first call, a loaded machine
+TIMEOUT_FACTOR = 20.0  # the student's code may be this much slower than the reference
+UNKNOWN_TIMEOUT = 10.0  # seconds for an entry point the reference never called
+MAX_FILE_BYTES = 64 * 2**20  # a file passed to or from a call (a saved model is ~250 kB)
+OUTPUT_TAIL = 2000  # characters of the worker's stderr shown after a crash
+
+
+class StudentCodeError(Exception):
+    """The student's code failed in a way that has no exception of its own here."""
+
+
+class StudentTimeout(StudentCodeError):
+    """A call to the student's code did not return in time."""
+
+
+class RemoteTraceback(Exception):
+    """The traceback of an error raised in the worker, as text."""
+
+    def __str__(self) -> str:
+        return "\n" + str(self.args[0]) if self.args else ""
+
+
+def _exception_type(name: str, module: str, kit_exceptions: dict) -> type | None:
+    """The exception class to raise here for one raised in the worker, or None."""
+    if name in kit_exceptions:
+        return kit_exceptions[name]
+    candidate = getattr(sys.modules["builtins"], name, None) if module == "builtins" else None
+    if isinstance(candidate, type) and issubclass(candidate, Exception):
+        return candidate
+    return None  # SystemExit, KeyboardInterrupt, NumPy's and the student's own errors
+
+
+class Worker:
+    """One worker process, talked to over its stdin and stdout."""
+
+    def __init__(self, config: dict):
+        self.config = config
+        log = open(config["worker_log"], "ab")
+        user = config.get("worker_user")
+        extra = {"user": user[0], "group": user[1], "extra_groups": []} if user else {}
+        self.process = subprocess.Popen(
+            config["worker_command"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+            env={**config["worker_env"], "GRADER_PARENT": str(os.getpid())} if config["worker_env"] else {}, cwd=config.get("worker_cwd") or "/", start_new_session=True, **extra)
+        log.close()
+        self.out = self.process.stdout.fileno()
+
+    def request(self, header: dict, encoder: wire.Encoder, timeout: float) -> tuple[dict, list[bytes]]:
+        """Send one request and wait at most `timeout` s for the answer (TimeoutError)."""
+        deadline = time.monotonic() + timeout
+        wire.send(self.process.stdin.fileno(), header, encoder)
+
+        def read(count: int) -> bytes:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self.out], [], [], remaining)[0]:
+                raise TimeoutError
+            return os.read(self.out, min(count, 1 << 20))
+
+        return wire.read_frame(read)
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started (its session; the sandbox's namespace)."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        sweep_uid = self.config.get("sweep_uid")
+        if sweep_uid is not None:  # no namespace: end every process of the worker's own user
+            subprocess.run([sys.executable, "-S", "-c", "import os, signal; os.kill(-1, signal.SIGKILL)"],
+                           user=sweep_uid, group=sweep_uid, extra_groups=[], check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.process.wait()
+
+    def describe_exit(self) -> str:
+        code = self.process.poll()
+        if code is None:
+            return "it stopped answering"
+        if code < 0:
+            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            hint = " (out of memory?)" if name in ("SIGKILL", "SIGSEGV", "SIGABRT") else ""
+            return f"it was killed by {name}{hint}"
+        return f"it exited with code {code}"
+
+
+class Boundary:
+    """Calls into the student's code, with its time limits; one per harness session."""
+
+    def __init__(self, config: dict):
+        self.config = config
+        self.budgets: dict[str, float] = config.get("budgets", {})
+        self.call_cap = float(config.get("call_timeout", 60.0))
+        self.test_budget = float(config.get("test_budget", 60.0))
+        self.worker: Worker | None = None
+        self.generation = 0
+        self.timed_out: dict[str, str] = {}  # entry point -> the test it timed out in
+        self.current_test = "collection"
+        self.test_started = time.monotonic()
+        self.test_used = 0.0
+        self.durations: dict[str, float] = {}  # entry point -> longest call (recorded for budgets)
+        self.kit_exceptions: dict[str, type] = {}  # filled by remote_module
+        self.classes: dict[str, type] = {}
+
+    # --- the test being run ----------------------------------------------------------
+
+    def start_test(self, test_id: str) -> None:
+        self.current_test, self.test_used = test_id, 0.0
+
+    def timeout_for(self, key: str) -> float:
+        reference = self.budgets.get(key)
+        own = UNKNOWN_TIMEOUT if reference is None else TIMEOUT_FLOOR + TIMEOUT_FACTOR * reference
+        return min(own, self.call_cap)
+
+    # --- the worker ----------------------------------------------------------------------
+
+    def ensure_worker(self) -> Worker:
+        if self.worker is None or self.worker.process.poll() is not None:
+            if self.worker is not None:
+                self.worker.kill()
+            self.worker = Worker(self.config)
+            self.generation += 1
+        return self.worker
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
+
+    def worker_output(self) -> str:
+        try:
+            data = Path(self.config["worker_log"]).read_bytes()[-OUTPUT_TAIL:]
+        except OSError:
+            return ""
+        return data.decode("utf-8", "replace").strip()
+
+    # --- one call --------------------------------------------------------------------------
+
+    def call(self, key: str, header: dict, args: tuple = (), kwargs: dict | None = None):
+        """Run one request for entry point `key` and return its decoded value."""
+        if key in self.timed_out:
+            raise StudentTimeout(f"{key} timed out earlier (in {self.timed_out[key]}) and is not called again")
+        left = self.test_budget - self.test_used
+        if left <= 0:
+            raise StudentTimeout(f"this test has used up its {self.test_budget:g} s for calls into your code")
+        timeout = min(self.timeout_for(key), left)
+        self._paths: list[Path] = []  # files passed by path, by position: written back after the call
+        encoder = wire.Encoder(self._encode_object)
+        body = {**header, "args": encoder.encode(list(args)), "kwargs": encoder.encode(dict(kwargs or {}))}
+        originals = dict(enumerate(encoder.sources))
+        paths = dict(enumerate(self._paths))
+        worker = self.ensure_worker()
+        started = time.monotonic()
+        try:
+            reply, raw = worker.request(body, encoder, timeout)
+        except TimeoutError:
+            self.test_used += time.monotonic() - started
+            worker.kill()
+            own_limit = timeout >= self.timeout_for(key)
+            if own_limit:
+                self.timed_out[key] = self.current_test
+                raise StudentTimeout(f"{key} did not return within {timeout:.3g} s (an infinite loop?); "
+                                     "it is not called again in this grading run") from None
+            raise StudentTimeout(f"this test used up its {self.test_budget:g} s "
+                                 f"for calls into your code during {key}") from None
+        except (wire.WireError, OSError) as error:
+            self.test_used += time.monotonic() - started
+            alive = worker.process.poll() is None
+            worker.kill()
+            why = worker.describe_exit() if not alive else f"it sent something unreadable ({error})"
+            raise StudentCodeError(f"the process running your code failed during {key}: {why}\n"
+                                   f"{self.worker_output()}") from None
+        except BaseException:
+            # Interrupted mid-request (a signal, an alarm): its answer may still come,
+            # and must never be read as the answer to the next request.
+            worker.kill()
+            raise
+        elapsed = time.monotonic() - started
+        self.test_used += elapsed
+        if header.get("op") not in ("getattr", "setattr"):
+            self.durations[key] = max(self.durations.get(key, 0.0), elapsed)
+        return self._answer(key, reply, raw, originals, paths)
+
+    def _answer(self, key: str, reply: dict, raw: list[bytes], originals: dict, paths: dict):
+        try:
+            decoder = wire.Decoder(raw, self._decode_object, originals)
+            for stream, text in ((sys.stdout, reply.get("stdout")), (sys.stderr, reply.get("stderr"))):
+                if isinstance(text, str) and text:
+                    stream.write(text)
+            if not reply.get("ok"):
+                raise self._error(key, reply.get("error"), decoder)
+            for change in reply.get("mutated", []):
+                target = originals.get(int(change["i"]))
+                value = decoder.array(change["array"])
+                if target is not None:
+                    if not target.flags.writeable:
+                        raise StudentCodeError(f"{key} changed a read-only input array")
+                    np.copyto(target, value.reshape(target.shape), casting="unsafe")
+            for item in reply.get("files", []):
+                path = paths.get(int(item["i"]))
+                data = decoder.array(item["data"]).tobytes()
+                if path is not None and len(data) <= MAX_FILE_BYTES:
+                    if not path.exists() or path.read_bytes() != data:
+                        path.write_bytes(data)
+            return decoder.decode(reply.get("value"))
+        except (wire.WireError, KeyError, TypeError, ValueError) as error:
+            if isinstance(error, ValueError) and not isinstance(error, wire.WireError) and reply.get("ok") is False:
+                raise
+            raise StudentCodeError(f"{key} sent back something that is not a result ({error})") from None
+
+    def _error(self, key: str, error, decoder: wire.Decoder) -> BaseException:
+        if not isinstance(error, dict):
+            return StudentCodeError(f"{key} failed without saying why")
+        name, module = str(error.get("type", "Exception")), str(error.get("module", ""))
+        message, text = str(error.get("message", "")), str(error.get("traceback", ""))
+        kind = _exception_type(name, module, self.kit_exceptions)
+        if kind is None:
+            exc = StudentCodeError(f"{name}: {message}" if message else name)
+        else:
+            try:
+                exc = kind(message)
+            except TypeError:
+                exc = StudentCodeError(f"{name}: {message}")
+        attrs = error.get("attrs") if isinstance(error.get("attrs"), dict) else {}
+        for attr, value in attrs.items():
+            if attr.isidentifier() and not attr.startswith("_"):
+                try:
+                    setattr(exc, attr, decoder.decode(value))
+                except (wire.WireError, AttributeError, TypeError):
+                    pass
+        exc.__cause__ = RemoteTraceback(text)
+        return exc
+
+    # --- values that are not plain data ---------------------------------------------------
+
+    def _encode_object(self, value, encoder: wire.Encoder):
+        if isinstance(value, RemoteObject):
+            if value._generation != self.generation:
+                raise StudentCodeError(_LOST)
+            return {"$": "object", "h": value._handle}
+        if isinstance(value, os.PathLike):
+            path = Path(value)
+            data = None
+            if path.is_file() and path.stat().st_size <= MAX_FILE_BYTES:
+                data = encoder.array(np.frombuffer(path.read_bytes(), dtype=np.uint8))
+            self._paths.append(path)
+            return {"$": "path", "name": path.name, "kind": "Path", "data": data}
+        return None
+
+    def _decode_object(self, value: dict, decoder: wire.Decoder):
+        tag = value.get("$")
+        if tag == "object":
+            cls = self.classes.get(str(value.get("class")), RemoteObject)
+            return cls._from_handle(int(value["h"]), self.generation)
+        if tag == "method":
+            return _METHOD
+        raise wire.WireError(f"an unexpected {tag!r} in a result")
+
+
+_METHOD = object()  # a bound method fetched with getattr: called through RemoteMethod
+_LOST = ("this object was lost: the process running your code was restarted after a timeout "
+         "or a crash earlier in this test")
+
+
+# --- the proxies ------------------------------------------------------------------------------
+
+
+class RemoteFunction:
+    """A student function (or a kit helper that runs next to the student's code)."""
+
+    def __init__(self, boundary: Boundary, name: str):
+        self._boundary, self.__name__, self.__qualname__ = boundary, name, name
+
+    def __call__(self, *args, **kwargs):
+        return self._boundary.call(self.__name__, {"op": "call", "name": self.__name__}, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<student function {self.__name__}>"
+
+
+class RemoteMethod:
+    def __init__(self, obj: RemoteObject, name: str):
+        self._obj, self.__name__ = obj, name
+
+    def __call__(self, *args, **kwargs):
+        obj = self._obj
+        key = f"{type(obj).__name__}.{self.__name__}"
+        return obj._boundary_call(key, {"op": "method", "name": self.__name__}, args, kwargs)
+
+
+class RemoteClassMeta(type):
+    """Calling the class makes the object in the worker; class attributes are class methods there."""
+
+    def __call__(cls, *args, **kwargs):
+        boundary = cls._boundary
+        return boundary.call(f"{cls.__name__}()", {"op": "new", "name": cls.__name__}, args, kwargs)
+
+    def __getattr__(cls, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        boundary = cls._boundary
+
+        def class_method(*args, **kwargs):
+            return boundary.call(f"{cls.__name__}.{name}", {"op": "classmethod", "cls": cls.__name__, "name": name},
+                                 args, kwargs)
+
+        class_method.__name__ = name
+        return class_method
+
+
+class RemoteObject(metaclass=RemoteClassMeta):
+    """An object that lives in the worker; attributes are fetched and set there."""
+
+    _boundary: Boundary
+
+    @classmethod
+    def _from_handle(cls, handle: int, generation: int):
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "_handle", handle)
+        object.__setattr__(obj, "_generation", generation)
+        return obj
+
+    def _boundary_call(self, key: str, header: dict, args=(), kwargs=None):
+        boundary = type(self)._boundary
+        if self._generation != boundary.generation:
+            raise StudentCodeError(_LOST)
+        return boundary.call(key, {**header, "h": self._handle}, args, kwargs)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = self._boundary_call(f"{type(self).__name__}.{name}", {"op": "getattr", "name": name})
+        return RemoteMethod(self, name) if value is _METHOD else value
+
+    def __setattr__(self, name: str, value) -> None:
+        self._boundary_call(f"{type(self).__name__}.{name}", {"op": "setattr", "name": name}, (value,))
+
+    def __repr__(self) -> str:
+        return f"<student {type(self).__name__} object>"
+
+
+def remote_module(student_code: types.ModuleType, boundary: Boundary, submission: Path) -> types.ModuleType:
+    """A stand-in for tests/student_code.py whose names call into the worker."""
+    module = types.ModuleType(student_code.__name__, student_code.__doc__)
+    module.__file__ = student_code.__file__
+    module.STUDENT_API, module.HELPERS = student_code.STUDENT_API, student_code.HELPERS
+    classes: dict[str, type] = {}
+    for name, (_, kind, base) in student_code.STUDENT_API.items():
+        if kind == "function":
+            setattr(module, name, RemoteFunction(boundary, name))
+        elif kind == "exception":
+            parent = getattr(sys.modules["builtins"], base or "Exception", Exception)
+            exc_type = type(name, (parent,), {"__module__": "tests.student_code"})
+            boundary.kit_exceptions[name] = exc_type
+            setattr(module, name, exc_type)
+    for name, (_, kind, base) in student_code.STUDENT_API.items():
+        if kind == "class":
+            parents = (classes[base],) if base in classes else (RemoteObject,)
+            classes[name] = RemoteClassMeta(name, parents, {"_boundary": boundary, "__module__": "tests.student_code"})
+            setattr(module, name, classes[name])
+    boundary.classes = classes
+    for name in student_code.HELPERS:
+        setattr(module, name, RemoteFunction(boundary, name))
+
+    def source_text(path: str) -> str:
+        """The student's file as text, read here (never run here)."""
+        return (submission / path).read_text(encoding="utf-8")
+
+    module.source_text = source_text
+    module.KIT_ROOT = student_code.KIT_ROOT
+    return module

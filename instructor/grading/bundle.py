@@ -1,0 +1,140 @@
+"""The grading bundle: everything grading needs, and no solution code.
+
+    bundle/
+      harness/        the graded tests' side: the kit with tests/hidden/, but
+                      without the student's files (tests reach those only
+                      through the worker)
+      worker/         the student's side: the released kit, exactly what the
+                      student has; each submission's files go into a copy
+      manifest.json   the graded test ids, the points of each, and the
+                      reference solution's longest call per entry point
+                      (the worker's timeouts are sized from it)
+
+`build_bundle` makes one from the instructor repository and grades two
+submissions with it first, the reference gate: the reference solution must
+pass every graded test (full marks) and the untouched student kit must earn
+exactly 0. A bundle that fails either is refused, with the tests named. The Gradescope zip ships a bundle, so
+the solutions never reach Gradescope.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from instructor import release
+from instructor.grading import points
+from instructor.grading.harness import run_harness
+from instructor.grading.sandbox import Limits, trusted_isolation
+
+REFERENCE_LIMITS = Limits(timeout=120.0, total=600.0)  # the reference gets time to spare on a busy machine
+
+
+class BundleError(RuntimeError):
+    """The bundle cannot be built or read; the message says why."""
+
+
+@dataclass
+class Bundle:
+    root: Path
+    tests: list[str]  # pytest node ids, in collection order
+    points: dict[str, float]  # every graded test -> its points
+    budgets: dict[str, float]  # entry point -> the reference's longest call, in seconds
+    graded_files: list[str]  # what a submission brings: the student's files
+
+    @property
+    def harness(self) -> Path:
+        return self.root / "harness"
+
+    @property
+    def worker(self) -> Path:
+        return self.root / "worker"
+
+    @property
+    def total(self) -> float:
+        return sum(self.points.values())
+
+
+def student_files() -> list[str]:
+    """The graded code files (the notebook is handed in but not graded here)."""
+    from submit import GRADED_FILES  # one list: what students hand in is what is graded
+
+    return [name for name in GRADED_FILES if name.endswith(".py")]
+
+
+def build_bundle(repo: Path, dest: Path) -> Bundle:
+    """Build a bundle from the instructor repository `repo` into `dest`; grade the reference with it."""
+    graded = student_files()
+    dest.mkdir(parents=True)
+    harness_kit = release.build_kit(repo, include_hidden=True)
+    for name in graded:
+        harness_kit.pop(name, None)
+    release.write_files(harness_kit, dest / "harness")
+    release.write_files(release.build_kit(repo), dest / "worker")
+    solved = release.build_kit(repo, solutions=True)
+    reference = {name: solved[name][0] for name in graded}
+    with tempfile.TemporaryDirectory(prefix="grader-reference-") as tmp:
+        run = run_harness(dest / "harness", dest / "worker", list(points.GRADED_TEST_PATHS), reference, Path(tmp),
+                          REFERENCE_LIMITS, trusted_isolation(), budgets={})
+    if run.collect_errors:
+        raise BundleError("the graded tests do not collect:\n" + "\n".join(run.collect_errors))
+    if not run.collected:
+        raise BundleError(f"the graded tests could not be run on the reference solution: {run.problem}")
+    failing = {t: o.message for t, o in run.outcomes.items() if not o.passed}
+    if failing:
+        listing = "\n".join(f"  {t}: {m.strip().splitlines()[-1] if m.strip() else ''}" for t, m in failing.items())
+        raise BundleError(f"the reference solution fails {len(failing)} graded test(s); fix the tests or the "
+                          f"solution first:\n{listing}")
+    table = points.assign_points(run.collected)
+    stubs = {name: data for name, (data, _) in release.build_kit(repo).items() if name in graded}
+    with tempfile.TemporaryDirectory(prefix="grader-stub-") as tmp:
+        stub_run = run_harness(dest / "harness", dest / "worker", list(points.GRADED_TEST_PATHS), stubs, Path(tmp),
+                               REFERENCE_LIMITS, trusted_isolation(), budgets=run.durations)
+    earned = {t: table[t] for t, o in stub_run.outcomes.items() if o.passed and table.get(t, 0) > 0}
+    if earned:
+        listing = "\n".join(f"  {t}: {p:g} points" for t, p in earned.items())
+        raise BundleError(f"the untouched student kit would earn {sum(earned.values()):g} points; give these tests "
+                          f"0 points in instructor/grading/points.py (they test kit code) or fix them:\n{listing}")
+    manifest = {"tests": run.collected, "points": table,
+                "budgets": run.durations, "graded_files": graded}
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return load_bundle(dest)
+
+
+def load_bundle(root: Path) -> Bundle:
+    try:
+        manifest = json.loads((root / "manifest.json").read_text())
+        return Bundle(root=root, tests=list(manifest["tests"]), points=dict(manifest["points"]),
+                      budgets=dict(manifest["budgets"]), graded_files=list(manifest["graded_files"]))
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
+        raise BundleError(f"{root} is not a grading bundle ({err}); build one with "
+                          "`python -m instructor.grading.bundle DIR` or leave out --bundle") from err
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m instructor.grading.bundle DIR`: build a bundle to pin for later regrades."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m instructor.grading.bundle",
+                                     description="Build a grading bundle (tests, points, timeouts) and keep it: "
+                                                 "grading with --bundle DIR later uses exactly these.")
+    parser.add_argument("dest", type=Path, help="a new folder for the bundle")
+    args = parser.parse_args(argv)
+    if args.dest.exists():
+        print(f"bundle: {args.dest} already exists; choose a new folder", file=sys.stderr)
+        return 2
+    try:
+        bundle = build_bundle(release.REPO_ROOT, args.dest)
+    except (BundleError, points.PointsError, release.MarkerError) as err:
+        print(f"bundle: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.dest}: {len(bundle.tests)} graded tests, {bundle.total:g} points; "
+          f"grade with --bundle {args.dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
