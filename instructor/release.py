@@ -35,7 +35,6 @@ import tempfile
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
-from instructor import notebook_source
 from instructor.markers import (BEGIN, END, MarkerError, check_python, find_regions, strip_python,
                                 transform_notebook)
 
@@ -47,6 +46,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 INSTRUCTOR_ONLY = ("instructor/*", ".ci/*", "tests/hidden/*", "tests/test_instructor_*.py",
                    "benchmarks/row_blocked.py", "benchmarks/bench_grading.py")
 HIDDEN_TESTS = "tests/hidden/*"
+NOTEBOOK_SOURCES = "instructor/notebooks"  # instructor/notebook_source.py: each NAME.py writes NAME.ipynb
 # Never copied, even when git tracks them by mistake (and in the no-git walk).
 SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis",
              ".ipynb_checkpoints", "cifar-10-batches-py", "node_modules", ".mypy_cache"}
@@ -101,7 +101,8 @@ def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, include_hidden
     kit: dict[str, KitFile] = {}
     problems: list[str] = []
     blamed_in_source = set()  # notebooks whose markers are reported at their source's lines
-    for pair in notebook_source.pairs(root):
+    notebook_source = _notebook_source_module(root)
+    for pair in notebook_source.pairs(root) if notebook_source else []:
         if check_notebook_sources:
             problems.extend(notebook_source.check(pair, root))
         in_source = notebook_source.marker_problems(pair, root)
@@ -136,6 +137,20 @@ def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, include_hidden
     if student_readme:
         kit = with_student_readme(kit, root)
     return kit
+
+
+def _notebook_source_module(root: Path):
+    """instructor.notebook_source if `root` has notebook sources, else None.
+
+    Imported only then, so that a grader's copy of this module (in a bundle or
+    the Gradescope zip, without instructor/notebooks/) needs neither that
+    module nor Jupytext.
+    """
+    if not (root / NOTEBOOK_SOURCES).is_dir():
+        return None
+    from instructor import notebook_source
+
+    return notebook_source
 
 
 def _check_compiles(text: str, path: str) -> None:
