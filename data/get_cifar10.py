@@ -524,17 +524,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dest", type=Path, default=DEFAULT_DEST, metavar="DIR",
                         help="directory to hold cifar-10-batches-py/ (default: %(default)s)")
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--url", default=URL, help="download from this URL, e.g. a course "
-                        "mirror (default: %(default)s)")
+    source.add_argument("--url", default=os.environ.get("CIFAR10_URL") or URL,
+                        help="download from this URL, e.g. a course mirror (default: "
+                             "$CIFAR10_URL if set, else %(default)s)")
     source.add_argument("--from-file", type=Path, metavar="PATH",
                         help="install from a cifar-10-python.tar.gz you already have")
     source.add_argument("--synthetic", action="store_true",
                         help="write a learnable stand-in in the same format (NOT real CIFAR-10), "
                              "for offline use and CI")
-    parser.add_argument("--md5", type=_md5_hex, default=ARCHIVE_MD5, metavar="HEX",
+    parser.add_argument("--md5", type=_md5_hex, default=os.environ.get("CIFAR10_MD5") or ARCHIVE_MD5,
+                        metavar="HEX",
                         help="expected MD5 of the archive, for a mirror serving another one "
-                             "(default: the official %(default)s; per-file checksums are "
-                             "checked only for the official archive)")
+                             "(default: $CIFAR10_MD5 if set, else the official %(default)s; "
+                             "per-file checksums are checked only for the official archive)")
     synthetic = parser.add_argument_group("with --synthetic")
     synthetic.add_argument("--num-train", type=int, metavar="N",
                            help="training images (default: 50000)")

@@ -4,10 +4,13 @@ A solution region is the lines from a `### BEGIN SOLUTION` line to the next
 `### END SOLUTION` line (nbgrader's spelling), both included. Stripping puts
 in its place, at the indentation of the BEGIN line:
 
-- in Python files and notebook code cells:
+- in Python files:
 
       # YOUR CODE HERE
       raise NotImplementedError()
+
+- in notebook code cells, the same with a message that says what to write
+  (see notebook_code_stub), since the notebook shows that message first;
 
 - in notebook markdown cells: `YOUR ANSWER HERE`.
 
@@ -21,12 +24,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 ANSWER_STUB = "YOUR ANSWER HERE"
+# A notebook line that leaves a result for the student to set: `test_accuracy = None`.
+UNSET_NAME = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=\s*None\b")
 
 # Any comment line that mentions BEGIN/END SOLUTION: it must be a real marker.
 LOOKS_LIKE_MARKER = re.compile(r"^\s*#+\s*(BEGIN|END)[\s_]*SOLUTION\b", re.IGNORECASE)
@@ -125,16 +131,41 @@ def find_regions(lines: list[str], where: str, first_line: int = 1) -> list[Regi
     return regions
 
 
-def strip_lines(lines: list[str], regions: list[Region], stub: tuple[str, ...]) -> list[str]:
-    """Replace each region of `lines` (with line endings) by the stub lines."""
+def strip_lines(lines: list[str], regions: list[Region],
+                stub: tuple[str, ...] | Callable[[list[str], Region], tuple[str, ...]]) -> list[str]:
+    """Replace each region of `lines` (with line endings) by the stub lines (or stub(lines, region))."""
     out: list[str] = []
     start = 0
     for region in regions:
         out.extend(lines[start : region.begin])
-        out.extend(f"{region.indent}{stub_line}\n" for stub_line in stub)
+        out.extend(f"{region.indent}{stub_line}\n" for stub_line in (stub(lines, region) if callable(stub) else stub))
         start = region.end + 1
     out.extend(lines[start:])
     return out
+
+
+def notebook_code_stub(lines: list[str], region: Region) -> tuple[str, str]:
+    """The stub of a notebook code region: its error says what to write.
+
+    A notebook cell stops with this message, so it names the variables the
+    cell leaves as `NAME = None` for the student to set, and repeats the
+    `# TODO:` comment right above the region:
+    `set J_formula and dL_ds_formula: both from p and label alone, ...`.
+    """
+    comments: list[str] = []
+    above = region.begin - 1
+    while above >= 0 and lines[above].lstrip().startswith("#"):
+        comments.insert(0, lines[above].strip().lstrip("#").strip())
+        above -= 1
+    todo = " ".join(comments)
+    todo = todo[todo.index("TODO") + len("TODO"):].lstrip(": ") if "TODO" in todo else ""
+    unset = [found["name"] for line in lines[: region.begin] if (found := UNSET_NAME.match(line))]
+    names = " and ".join(", ".join(unset).rsplit(", ", 1)) if unset else ""
+    if names and todo:
+        message = f"set {names}: {todo}"
+    else:
+        message = f"set {names} in this cell" if names else (todo or "write this part of the cell (see the text above it)")
+    return (CODE_STUB[0], f"raise NotImplementedError({message!r})")
 
 
 def strip_python(text: str, where: str) -> str:
@@ -180,7 +211,7 @@ def transform_notebook(text: str, where: str, strip: bool) -> str:
             problems.extend(err.problems)
             continue
         if strip and regions:
-            stub = (ANSWER_STUB,) if cell.get("cell_type") == "markdown" else CODE_STUB
+            stub = (ANSWER_STUB,) if cell.get("cell_type") == "markdown" else notebook_code_stub
             if cell.get("cell_type") == "markdown":
                 regions = [Region(r.begin, r.end, "") for r in regions]
             cell["source"] = _as_source(strip_lines(lines, regions, stub))

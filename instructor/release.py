@@ -30,7 +30,6 @@ import tempfile
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
-from instructor import notebook_source
 from instructor.markers import MarkerError, check_python, strip_python, transform_notebook
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +39,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 INSTRUCTOR_ONLY = ("instructor/*", ".ci/*", "tests/hidden/*", "tests/test_instructor_*.py",
                    "benchmarks/row_blocked.py")
 HIDDEN_TESTS = "tests/hidden/*"
+NOTEBOOK_SOURCES = "instructor/notebooks"  # instructor/notebook_source.py: each NAME.py writes NAME.ipynb
 # Never copied, even when git tracks them by mistake (and in the no-git walk).
 SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis",
              ".ipynb_checkpoints", "cifar-10-batches-py", "node_modules", ".mypy_cache"}
@@ -79,19 +79,24 @@ def repository_files(root: Path) -> list[str]:
     return sorted({p for p in paths if not _skipped(p)})
 
 
-def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, include_hidden: bool = False) -> dict[str, KitFile]:
+def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, include_hidden: bool = False,
+              check_notebook_sources: bool = True) -> dict[str, KitFile]:
     """The kit as {relative path: (content, mode)}, in memory.
 
     solutions=False strips every solution region; True keeps them (markers
     are still checked). include_hidden=True keeps tests/hidden/ (the grader's
-    copy of the kit). Raises MarkerError listing every malformed marker and
-    every notebook out of step with its source in instructor/notebooks/.
+    copy of the kit). Raises MarkerError listing every malformed marker and,
+    unless check_notebook_sources=False (a grader, which never grades the
+    notebook's text), every notebook out of step with its source in
+    instructor/notebooks/.
     """
     kit: dict[str, KitFile] = {}
     problems: list[str] = []
     blamed_in_source = set()  # notebooks whose markers are reported at their source's lines
-    for pair in notebook_source.pairs(root):
-        problems.extend(notebook_source.check(pair, root))
+    notebook_source = _notebook_source_module(root)
+    for pair in notebook_source.pairs(root) if notebook_source else []:
+        if check_notebook_sources:
+            problems.extend(notebook_source.check(pair, root))
         in_source = notebook_source.marker_problems(pair, root)
         problems.extend(in_source)
         if in_source:
@@ -122,6 +127,20 @@ def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, include_hidden
     if problems:
         raise MarkerError(problems)
     return kit
+
+
+def _notebook_source_module(root: Path):
+    """instructor.notebook_source if `root` has notebook sources, else None.
+
+    Imported only then, so that a grader's copy of this module (in a bundle or
+    the Gradescope zip, without instructor/notebooks/) needs neither that
+    module nor Jupytext.
+    """
+    if not (root / NOTEBOOK_SOURCES).is_dir():
+        return None
+    from instructor import notebook_source
+
+    return notebook_source
 
 
 def _check_compiles(text: str, path: str) -> None:

@@ -44,6 +44,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "kit")
 NOTEBOOK_FRAME = re.compile(r"File (?P<file>[^\s,]+?):(?P<line>\d+), in (?P<name>[\w.<>]+)")
 NOTEBOOK_CELL_FRAME = re.compile(r"Cell In\s*\[(?P<cell>[^\]]*)\], line (?P<line>\d+)")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# The last line of a notebook stub's traceback: "NotImplementedError: set test_accuracy: ...".
+NOTEBOOK_STUB_MESSAGE = re.compile(r"^NotImplementedError: (.+)$", re.MULTILINE)
 
 
 def _kit_path(filename: str) -> str:
@@ -92,12 +94,13 @@ def describe_notebook_stub(error: BaseException) -> str | None:
         return f"assignment.ipynb stopped: {last['name']} is not implemented yet ({where})"
     cells = list(NOTEBOOK_CELL_FRAME.finditer(tail))
     line = f"line {cells[-1]['line']}" if cells else ""
-    heading = getattr(error, "notebook_heading", None)  # set by tests/test_notebook.py
-    if heading:  # In[n] counts differ from the student's own run; the heading does not
-        where = f" (the cell under \"{heading}\"{', ' + line if line else ''})"
+    cell = getattr(error, "notebook_cell", None)  # set by tests/test_notebook.py
+    if cell:  # In[n] counts differ from the student's own run; the cell's first line does not
+        where = f" ({cell}{', ' + line if line else ''})"
     else:
         where = f" (cell In[{cells[-1]['cell']}], {line})" if cells else ""
-    return f"assignment.ipynb stopped at a cell that is not implemented yet{where}"
+    said = NOTEBOOK_STUB_MESSAGE.findall(tail)  # what the stub asks for, if it says
+    return f"assignment.ipynb stopped at a cell that is not implemented yet{where}" + (f": {said[-1]}" if said else "")
 
 
 # A Python traceback, printed by a subprocess, that ends on a stub.

@@ -77,6 +77,8 @@ REPORT_CELL = f"""
 import json as _json, sys as _sys
 print({RESULTS_PREFIX!r} + _json.dumps({{
     "executable": _sys.executable,
+    "in_colab": IN_COLAB,
+    "cwd": __import__("os").getcwd(),
     "test_accuracy": float(test_accuracy),
     "best_val": float(best_val),
     "best_W_shape": list(best_softmax.W.shape),
@@ -305,15 +307,21 @@ def results_of(notebook_run: dict | Exception) -> dict:
     return notebook_run
 
 
-def heading_above_failed_cell(notebook) -> str | None:
-    """The last markdown heading before the first cell with an error output, if any."""
-    heading = None
+SECTION_HEADING = re.compile(r"^#{1,2} (?P<title>.+)$")  # the title and the numbered "## " sections
+
+
+def describe_failed_cell(notebook) -> str | None:
+    """The first cell with an error output, as a student finds it: its first line and its section."""
+    section = None
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
-            titles = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
-            heading = titles[-1] if titles else heading
+            for line in cell.source.splitlines():
+                heading = SECTION_HEADING.match(line)
+                section = heading["title"].strip() if heading else section
         elif any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
-            return heading
+            code = [line.strip() for line in cell.source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+            where = f"the cell starting {code[0]!r}" if code else "a cell"
+            return where + (f' in section "{section}"' if section else "")
     return None
 
 
@@ -340,8 +348,8 @@ def execute_notebook(dataset: Path, tmp_path: Path) -> dict:
             client.execute()  # raises CellExecutionError on any error
         except Exception as error:
             # The injected cell shifts the In[n] numbers the error quotes, so
-            # conftest names the failing cell by the heading above it instead.
-            error.notebook_heading = heading_above_failed_cell(notebook)
+            # conftest names the failing cell by its first line and section instead.
+            error.notebook_cell = describe_failed_cell(notebook)
             raise
 
     lines = [
@@ -363,6 +371,8 @@ def test_notebook_runs_in_this_interpreter_on_the_synthetic_stand_in(notebook_ru
     assert os.path.abspath(executed["executable"]) == os.path.abspath(sys.executable), (
         f"the kernel ran {executed['executable']}, not this interpreter {sys.executable}"
     )
+    assert executed["in_colab"] is False and Path(executed["cwd"]) == REPO, (
+        f"outside Colab the first cell should do nothing: {executed['in_colab']}, cwd {executed['cwd']}")
     assert executed["synthetic"] is True, "the loader should report the stand-in as synthetic"
     assert "SYNTHETIC DATA" in executed["load_output"], (
         f"the data cell should show the synthetic-data banner; it printed:\n{executed['load_output']}"

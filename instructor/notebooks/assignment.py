@@ -60,6 +60,77 @@
 # 2-core machine (measured on the offline stand-in, which has CIFAR-10's exact
 # sizes); most of that is the hyperparameter search in section 7.
 
+# %% id="colab"
+# Google Colab only; anywhere else this cell does nothing. Upload the kit's folder
+# (the one holding this notebook and classifiers/) to your Google Drive, open this
+# notebook from there and run this cell: it mounts your Drive, finds the kit,
+# works from that folder, installs what Colab lacks and fetches CIFAR-10.
+# If your Drive holds several copies of the kit, name the one to use:
+colab_kit_folder = None  # its path under MyDrive, e.g. "cs231n/softmax-kit"
+
+import sys
+
+try:
+    from google.colab import drive
+except ImportError:
+    drive = None
+IN_COLAB = drive is not None
+
+if IN_COLAB:
+    import importlib.metadata
+    import os
+    import re
+    import subprocess
+    from pathlib import Path
+
+    KIT_SEARCH_DEPTH = 3  # folders below MyDrive to look in: Drive lists folders slowly
+    NOT_FOR_COLAB = {"jupyter"}  # Colab is the notebook front-end itself
+
+    # Colab starts the kernel in /content; mount the Drive there (remembered
+    # for re-runs, which start inside the kit).
+    start = Path(os.environ.setdefault("SOFTMAX_KIT_COLAB_START", os.getcwd()))
+    drive.mount(str(start / "drive"))
+    my_drive = start / "drive" / "MyDrive"
+    if colab_kit_folder:
+        kits = [my_drive / colab_kit_folder]
+    else:
+        kits = sorted({notebook.parent for depth in range(KIT_SEARCH_DEPTH + 1)
+                       for notebook in my_drive.glob("*/" * depth + "assignment.ipynb")
+                       if (notebook.parent / "classifiers").is_dir()})
+    if len(kits) != 1 or not (kits[0] / "classifiers").is_dir():
+        choices = "\n".join(f"    colab_kit_folder = {str(k.relative_to(my_drive))!r}" for k in kits)
+        raise FileNotFoundError(
+            f"{colab_kit_folder!r} under MyDrive does not hold the kit (assignment.ipynb and classifiers/)"
+            if colab_kit_folder else
+            f"{len(kits)} copies of the kit under MyDrive: name one at the top of this cell, e.g.\n{choices}"
+            if kits else
+            "no folder under MyDrive holds assignment.ipynb and classifiers/: upload the whole kit's "
+            "folder to your Drive (see the README, \"Colab\"), or name it in colab_kit_folder"
+        )
+    kit = kits[0]
+    os.chdir(kit)  # the notebook's relative paths (data/, classifiers/) start here
+    if str(kit) not in sys.path:
+        sys.path.insert(0, str(kit))  # import classifiers, gradient_check, data
+
+    # Install the kit's requirements that Colab does not have (names only: its versions stay).
+    missing = []
+    for line in Path("requirements.txt").read_text().splitlines():
+        requirement = line.split("#")[0].strip()
+        name = re.match(r"[A-Za-z0-9_.-]*", requirement).group()
+        if name and name not in NOT_FOR_COLAB:
+            try:
+                importlib.metadata.version(name)
+            except importlib.metadata.PackageNotFoundError:
+                missing.append(requirement)
+    if missing:
+        print("installing", ", ".join(missing))
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+
+    if not os.environ.get("CIFAR10_DIR") and not Path("data/cifar-10-batches-py").is_dir():
+        # About 170 MB into the kit's data/ on your Drive, once; checked and resumable.
+        subprocess.run([sys.executable, "data/get_cifar10.py"], check=True)
+    print(f"Colab: working in {kit}")
+
 # %% id="setup"
 import os
 
@@ -67,8 +138,8 @@ import os
 # matrices (200 x 3073 by 3073 x 10), which two threads barely speed up, and when
 # other programs keep the cores busy the threads wait for each other (on a shared
 # 2-core machine SGD ran several times slower with two threads than with one).
-# It takes effect only before NumPy is first imported, so it comes first here
-# (%matplotlib imports NumPy); restart the kernel to change it.
+# It takes effect only before NumPy is first imported, so it comes before the
+# imports (%matplotlib imports NumPy too); restart the kernel to change it.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 # Reload the kit's modules before every cell, so a change you save in
@@ -158,11 +229,11 @@ try:
         )
     class_names = label_names(cifar10_dir)
 except FileNotFoundError as err:
-    raise FileNotFoundError(
-        f"{err}\n\nFrom the kit's folder, fetch it (about 170 MB, once) with:\n"
-        "    .venv/bin/python data/get_cifar10.py\n"
-        "then run this cell again."
-    ) from None
+    how = ("In Colab, run the first code cell again: it fetches CIFAR-10 into the kit's data/ folder."
+           if IN_COLAB else
+           "From the kit's folder, fetch it (about 170 MB, once) with:\n"
+           "    .venv/bin/python data/get_cifar10.py\nthen run this cell again.")
+    raise FileNotFoundError(f"{err}\n\n{how}") from None
 
 X_train, y_train = data["X_train"], data["y_train"]
 X_val, y_val = data["X_val"], data["y_val"]
@@ -176,7 +247,8 @@ if data["synthetic"]:
         "SYNTHETIC DATA: this folder holds the offline stand-in written by "
         "data/get_cifar10.py --synthetic, not CIFAR-10. Everything runs, but the "
         "accuracies, templates and chosen hyperparameters below say nothing about "
-        "real photographs. Get the real data with: .venv/bin/python data/get_cifar10.py"
+        "real photographs. Get the real data with: "
+        + ("!python data/get_cifar10.py (in a code cell)" if IN_COLAB else ".venv/bin/python data/get_cifar10.py")
     )
     html = (
         "<div style='border:2px solid #cf222e; background:#ffebe9; color:#82071e; "
