@@ -189,6 +189,7 @@ def run_pytest(kit: Path, *args: str) -> str:
     return result.stdout + result.stderr
 
 
+@pytest.mark.slow  # a pytest run in a subprocess: a few seconds
 def test_failing_graded_tests_start_with_the_finding(tmp_path):
     files = suite_files(MISTAKES["vectorized: no reg in the gradient"])
     out = run_pytest(kit_with(tmp_path, files), "tests/test_softmax.py", "tests/hidden/test_hidden_softmax.py",
@@ -200,6 +201,7 @@ def test_failing_graded_tests_start_with_the_finding(tmp_path):
     assert "softmax_loss_naive:" not in out
 
 
+@pytest.mark.slow  # a pytest run in a subprocess: a few seconds
 def test_failing_classifier_tests_start_with_the_training_finding(tmp_path):
     files = suite_files(MISTAKES["SGD: wrong sign of the update"])
     out = run_pytest(kit_with(tmp_path, files), "tests/test_linear_classifier.py",
