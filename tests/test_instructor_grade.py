@@ -462,8 +462,8 @@ def public_python() -> Path:
     if not Path("/usr/bin/python3").exists():
         pytest.skip("no /usr/bin/python3 to make a venv every user can run")
     python = PUBLIC_VENV / "bin" / "python"
-    needed = ["numpy>=1.24,<3", "tqdm>=4.66,<5", "pytest>=7.4,<10", "hypothesis>=6.90,<7"]
-    ready = python.exists() and subprocess.run([python, "-c", "import numpy, tqdm, pytest, hypothesis"],
+    needed = ["numpy>=1.24,<3", "tqdm>=4.66,<5", "pytest>=7.4,<10", "hypothesis>=6.90,<7", "jupytext>=1.16,<2"]
+    ready = python.exists() and subprocess.run([python, "-c", "import numpy, tqdm, pytest, hypothesis, jupytext"],
                                                capture_output=True).returncode == 0
     if not ready:
         subprocess.run(["rm", "-rf", str(PUBLIC_VENV)], check=True)
