@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Callable
 
 import numpy as np
 
@@ -34,6 +35,29 @@ class TrainingDivergedError(FloatingPointError):
     def __init__(self, message: str, loss_history: list[float]):
         super().__init__(message)
         self.loss_history = loss_history
+
+
+class _LoadMethod:
+    """Makes `load` do what the call says, on the class or on an instance.
+
+    `clf.load(path)` loads into `clf` (and returns it); `Softmax.load(path)`
+    returns a new Softmax. A plain classmethod would return a new classifier
+    from `clf.load(path)` too and leave `clf` untrained without a word.
+    """
+
+    def __init__(self, method):
+        self.method = method
+        self.__doc__ = method.__doc__
+
+    def __get__(self, instance: LinearClassifier | None, owner: type[LinearClassifier]) -> Callable:
+        if instance is not None:
+            return self.method.__get__(instance, owner)
+
+        def load(path: str | os.PathLike) -> LinearClassifier:  # on the class: a new one
+            return self.method(owner(), path)
+
+        load.__doc__ = self.__doc__
+        return load
 
 
 class LinearClassifier:
@@ -179,9 +203,20 @@ class LinearClassifier:
             raise RuntimeError("nothing to save: this classifier has not been trained")
         np.savez(path, W=self.W, classifier=np.array(type(self).__name__))
 
+    @_LoadMethod
+    def load(self, path: str | os.PathLike) -> LinearClassifier:
+        """Load the weights saved by `save(path)` into this classifier; return it.
+
+        Called on the class instead, `Softmax.load(path)` returns a new
+        classifier (see `_LoadMethod`). Either way the file must hold the
+        same kind of classifier.
+        """
+        self.W = type(self)._read_weights(path)
+        return self
+
     @classmethod
-    def load(cls, path: str | os.PathLike) -> LinearClassifier:
-        """Return a classifier with the weights saved by `save(path)`."""
+    def _read_weights(cls, path: str | os.PathLike) -> np.ndarray:
+        """W of shape (D, C) from a file written by `save`; ValueError if it is not one."""
         try:
             with np.load(path, allow_pickle=False) as archive:
                 W = archive["W"]
@@ -194,9 +229,7 @@ class LinearClassifier:
             raise ValueError(f"{path}: expected W as a 2-D float array, got shape {W.shape}, dtype {W.dtype}")
         if saved_as != cls.__name__:
             raise ValueError(f"{path}: holds a {saved_as} classifier, not a {cls.__name__}")
-        model = cls()
-        model.W = W
-        return model
+        return W
 
 
 class Softmax(LinearClassifier):

@@ -7,7 +7,9 @@
 Every `### BEGIN SOLUTION` ... `### END SOLUTION` region in `.py` files and
 notebook code cells becomes `# YOUR CODE HERE` + `raise NotImplementedError()`;
 in markdown cells it becomes `YOUR ANSWER HERE` (see instructor/markers.py).
-Notebook outputs and execution counts are cleared in both modes.
+Notebook outputs and execution counts are cleared in both modes. The kit's
+README.md is the repository's without its INSTRUCTOR ONLY blocks, with the
+list of every student region written in from the markers.
 
 A notebook with a source in instructor/notebooks/ (instructor/notebook_source.py)
 must be in step with it, or nothing is written.
@@ -22,7 +24,10 @@ the kit is built in memory, written to a temporary directory, then renamed.
 from __future__ import annotations
 
 import argparse
+import ast
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +35,8 @@ import tempfile
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
-from instructor.markers import MarkerError, check_python, strip_python, transform_notebook
+from instructor.markers import (BEGIN, END, MarkerError, check_python, find_regions, strip_python,
+                                transform_notebook)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,7 +87,7 @@ def repository_files(root: Path) -> list[str]:
 
 
 def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, include_hidden: bool = False,
-              check_notebook_sources: bool = True) -> dict[str, KitFile]:
+              check_notebook_sources: bool = True, student_readme: bool = True) -> dict[str, KitFile]:
     """The kit as {relative path: (content, mode)}, in memory.
 
     solutions=False strips every solution region; True keeps them (markers
@@ -89,7 +95,8 @@ def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, include_hidden
     copy of the kit). Raises MarkerError listing every malformed marker and,
     unless check_notebook_sources=False (a grader, which never grades the
     notebook's text), every notebook out of step with its source in
-    instructor/notebooks/.
+    instructor/notebooks/. student_readme=True writes the student's README.md
+    (see `with_student_readme`).
     """
     kit: dict[str, KitFile] = {}
     problems: list[str] = []
@@ -127,6 +134,8 @@ def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, include_hidden
         kit[path] = (data, source.stat().st_mode & 0o777)
     if problems:
         raise MarkerError(problems)
+    if student_readme:
+        kit = with_student_readme(kit, root)
     return kit
 
 
@@ -152,6 +161,141 @@ def _check_compiles(text: str, path: str) -> None:
             [f"{path}:{err.lineno}: the stripped file is not valid Python ({err.msg}); "
              "check the indentation of the solution markers around it"]
         ) from err
+
+
+# --- the student's README ----------------------------------------------------------
+#
+# The repository has one README.md. The kit's README.md is that file with the
+# instructor-only blocks dropped and the list of student regions written in,
+# so the two never drift apart.
+
+README = "README.md"
+INSTRUCTOR_BEGIN = "<!-- BEGIN INSTRUCTOR ONLY -->"
+INSTRUCTOR_END = "<!-- END INSTRUCTOR ONLY -->"
+REGIONS_BEGIN = "<!-- BEGIN STUDENT REGIONS: instructor/release.py writes this list from the solution markers -->"
+REGIONS_END = "<!-- END STUDENT REGIONS -->"
+NOTEBOOK = "assignment.ipynb"
+
+
+def with_student_readme(kit: dict[str, KitFile], root: Path) -> dict[str, KitFile]:
+    """The kit with README.md turned into the student's (unchanged if it has none)."""
+    if README not in kit:
+        return kit
+    data, mode = kit[README]
+    regions = student_regions(build_kit(root, solutions=True, student_readme=False))
+    text = student_readme_text(data.decode("utf-8"), regions)
+    return {**kit, README: (text.encode("utf-8"), mode)}
+
+
+def student_readme_text(readme: str, regions: list[str]) -> str:
+    """`readme` without its instructor-only blocks, with `regions` as its list of student regions.
+
+    Raises MarkerError (naming README.md and the line) for an unpaired or
+    nested block marker or a missing list, so nothing meant for instructors
+    can leak through a typo.
+    """
+    lines = readme.splitlines(keepends=True)
+    problems: list[str] = []
+    out: list[str] = []
+    opened: tuple[str, int] | None = None  # the open block's marker and line
+    found_regions = False
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if text in (INSTRUCTOR_BEGIN, REGIONS_BEGIN):
+            if opened:
+                problems.append(f"{README}:{number}: {text!r} inside the block opened on line {opened[1]}")
+            opened = (text, number)
+            found_regions |= text == REGIONS_BEGIN
+            if text == REGIONS_BEGIN:  # the list replaces the block, its markers too
+                indent = line[: len(line) - len(line.lstrip())]  # nest the list where the block sits
+                out.extend(f"{indent}{entry}\n" for entry in regions)
+            continue
+        if text in (INSTRUCTOR_END, REGIONS_END):
+            expected = INSTRUCTOR_END if opened and opened[0] == INSTRUCTOR_BEGIN else REGIONS_END
+            if not opened or text != expected:
+                problems.append(f"{README}:{number}: {text!r} closes no block opened by its BEGIN")
+            opened = None
+            continue
+        if text.startswith("<!--") and ("INSTRUCTOR" in text.upper() or "STUDENT REGIONS" in text.upper()):
+            problems.append(f"{README}:{number}: malformed block marker {text!r}")
+        if opened is None:
+            out.append(line)
+    if opened:
+        problems.append(f"{README}:{opened[1]}: {opened[0]!r} is never closed")
+    if not found_regions:
+        problems.append(f"{README}: no {REGIONS_BEGIN!r} ... {REGIONS_END!r} block for the list of student regions")
+    if problems:
+        raise MarkerError(problems)
+    return re.sub(r"\n{3,}", "\n\n", "".join(out))  # a dropped block leaves no gap
+
+
+def student_regions(solved: dict[str, KitFile]) -> list[str]:
+    """Markdown bullets naming every place a student writes code or an answer.
+
+    Read from the solution markers of the solutions kit: each region of a
+    Python file by the function (or method) that holds it, each notebook
+    region by its cell's kind, number, section heading and first line.
+    """
+    notebook = solved[NOTEBOOK][0].decode("utf-8") if NOTEBOOK in solved else ""
+
+    def first_mention(path: str) -> tuple[int, str]:  # the order the notebook sends you there
+        at = notebook.find(path)
+        return (at if at >= 0 else len(notebook), path)
+
+    entries: list[str] = []
+    for path in sorted((p for p in solved if p.endswith(".py")), key=first_mention):
+        entries.extend(_python_regions(path, solved[path][0].decode("utf-8")))
+    if notebook:
+        entries.extend(_notebook_regions(notebook))
+    return entries
+
+
+def _python_regions(path: str, text: str) -> list[str]:
+    regions = find_regions(text.splitlines(keepends=True), path + ":{line}")
+    if not regions:
+        return []
+    functions: list[tuple[int, int, str]] = []  # (first line, last line, qualified name)
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = prefix + child.name
+                if not isinstance(child, ast.ClassDef):
+                    functions.append((child.lineno, child.end_lineno or child.lineno, name))
+                visit(child, name + ".")
+
+    visit(ast.parse(text, path), "")
+    counts: dict[str, int] = {}
+    for region in regions:
+        line = region.begin + 1
+        holders = [f for f in functions if f[0] <= line <= f[1]]
+        name = max(holders)[2] if holders else "module level"  # the innermost: the latest start
+        counts[name] = counts.get(name, 0) + 1
+    return [f"- `{path}`, `{name}`" + (f" ({count} places)" if count > 1 else "")
+            for name, count in counts.items()]
+
+
+def _notebook_regions(text: str) -> list[str]:
+    entries = []
+    section = ""
+    for index, cell in enumerate(json.loads(text).get("cells", [])):
+        source = cell.get("source", "")
+        lines = ("".join(source) if isinstance(source, list) else str(source)).splitlines(keepends=True)
+        if cell.get("cell_type") == "markdown":
+            headings = [line.strip().lstrip("#").strip() for line in lines
+                        if re.match(r"#{1,2} ", line) and line.strip() not in (BEGIN, END)]
+            section = headings[-1] if headings else section
+        if not find_regions(lines, f"{NOTEBOOK}, cell {index + 1}, line {{line}}"):
+            continue
+        first = next((line.strip() for line in lines if line.strip() and line.strip() not in (BEGIN, END)), "")
+        if cell.get("cell_type") == "code":
+            first = first if len(first) <= 50 else first[:47] + "..."
+            entries.append(f"- `{NOTEBOOK}`, section \"{section}\": code cell {index + 1}, starting `{first}`")
+        else:
+            label = re.match(r"\*\*(.+?)\.?\*\*", first)  # "**Inline question 1.**"
+            name = label.group(1) if label else (first if len(first) <= 50 else first[:47] + "...")
+            entries.append(f"- `{NOTEBOOK}`, section \"{section}\": answer cell {index + 1}, {name}")
+    return entries
 
 
 def write_files(kit: dict[str, KitFile], directory: Path) -> None:

@@ -5,6 +5,11 @@
   "softmax_loss_naive is not implemented yet (classifiers/softmax.py:60)".
   The same holds when the notebook (tests/test_notebook.py) or a script run
   in a subprocess (tests/test_benchmarks.py) stops on such a part.
+- A graded softmax or classifier test that fails starts its message with
+  what diagnose.py finds in the code it tests, e.g.
+  "[reg-missing-in-gradient] softmax_loss_vectorized: with X = 0 ...", so
+  pytest's summary and the grader's table name the mistake. Each function
+  (and the training loop) is diagnosed once per session.
 - Hypothesis profiles: "kit", the default (no explain phase, whose notes
   point into NumPy's files), and "grading" (the same with fixed examples and
   no example database) selected with HYPOTHESIS_PROFILE=grading, which the
@@ -16,6 +21,7 @@ from __future__ import annotations
 import linecache
 import os
 import re
+import signal
 import traceback
 from pathlib import Path
 
@@ -151,7 +157,102 @@ def pytest_runtest_setup(item: pytest.Item):
     _shorten_not_implemented(outcome)  # a fixture that needs an unimplemented part
 
 
+# --- the diagnosis at the head of a failing graded test ----------------------------
+
+# Test files whose failures get a diagnosis: the softmax tests, of the loss they
+# test; the classifier tests, of the training loop and the loss it trains with.
+SOFTMAX_TEST_FILES = ("tests/test_softmax.py", "tests/hidden/test_hidden_softmax.py")
+CLASSIFIER_TEST_FILES = ("tests/test_linear_classifier.py", "tests/hidden/test_hidden_linear_classifier.py")
+LOSS_FUNCTION_NAMES = {"naive": "softmax_loss_naive", "vectorized": "softmax_loss_vectorized"}
+TRAINING = "Softmax.train"
+# Classifier tests of what training does not touch: no diagnosis for them.
+NOT_ABOUT_TRAINING = ("predict", "save", "load", "base_class")
+# A diagnosis takes milliseconds; a function that does not return within this much
+# on the diagnosis's tiny inputs is left undiagnosed rather than hanging the test.
+DIAGNOSIS_BUDGET_SECONDS = 5.0
+_diagnoses: dict[str, list] = {}  # function name -> its findings, once per session
+
+
+class _DiagnosisTimeout(BaseException):
+    """Raised by the alarm inside a function that runs past DIAGNOSIS_BUDGET_SECONDS."""
+
+
+def _diagnosed_subjects(item: pytest.Item) -> list[str]:
+    """What a failing test exercises: its loss_fn parameter, the loss its name mentions, or training."""
+    if item.nodeid.startswith(CLASSIFIER_TEST_FILES):
+        about_training = "train" in item.name or not any(word in item.name for word in NOT_ABOUT_TRAINING)
+        return [TRAINING, LOSS_FUNCTION_NAMES["vectorized"]] if about_training else []
+    if not item.nodeid.startswith(SOFTMAX_TEST_FILES):
+        return []
+    callspec = getattr(item, "callspec", None)
+    param = callspec.params.get("loss_fn") if callspec is not None else None
+    if param in LOSS_FUNCTION_NAMES:
+        return [LOSS_FUNCTION_NAMES[param]]
+    named = [name for key, name in LOSS_FUNCTION_NAMES.items() if key in item.name]
+    return named if len(named) == 1 else list(LOSS_FUNCTION_NAMES.values())
+
+
+def _diagnosis(name: str) -> list:
+    """The findings of diagnose.py on that function or class, computed once; [] if it cannot run."""
+    if name not in _diagnoses:
+        _diagnoses[name] = []
+        # Through tests/student_code.py, which the grader runs next to the student's code.
+        from tests import student_code
+
+        try:
+            _diagnoses[name] = _with_alarm(lambda: student_code.diagnosis(name))
+        except Exception:  # a file that does not import fails its tests on its own
+            return []
+    return _diagnoses[name]
+
+
+def _with_alarm(run):
+    """run() under a SIGALRM budget where one is available (Unix, main thread, alarm unused)."""
+    usable = (hasattr(signal, "setitimer") and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
+              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    if not usable:
+        return run()
+
+    def on_alarm(signum, frame):
+        raise _DiagnosisTimeout()
+
+    try:
+        signal.signal(signal.SIGALRM, on_alarm)
+    except ValueError:  # not the main thread
+        return run()
+    signal.setitimer(signal.ITIMER_REAL, DIAGNOSIS_BUDGET_SECONDS)
+    try:
+        return run()
+    except _DiagnosisTimeout:
+        return []
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+def _prefix_with_diagnosis(item: pytest.Item, outcome) -> None:
+    """Put the findings on the tested code at the head of a failing test's message."""
+    if outcome.excinfo is None:
+        return
+    error = outcome.excinfo[1]
+    if isinstance(error, (pytest.skip.Exception, pytest.xfail.Exception)):
+        return
+    lines = [f"[{code}] {name}: {message}" for name in _diagnosed_subjects(item) for code, message in _diagnosis(name)]
+    if not lines:
+        return
+    head = "\n".join(lines)
+    if isinstance(error, pytest.fail.Exception):
+        error.msg = f"{head}\n\n{error.msg}"
+    elif type(error).__str__ is BaseException.__str__ and len(error.args) == 1 and isinstance(error.args[0], str):
+        error.args = (f"{head}\n\n{error.args[0]}",)  # AssertionError, ValueError, ...: str() is the argument
+    elif hasattr(error, "add_note"):
+        error.add_note(f"diagnose.py: {head}")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     outcome = yield
-    _shorten_not_implemented(outcome)
+    if outcome.excinfo is not None and describe_not_implemented(outcome.excinfo[1]):
+        _shorten_not_implemented(outcome)  # the one-line message says it all
+    else:
+        _prefix_with_diagnosis(item, outcome)

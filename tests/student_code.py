@@ -7,9 +7,9 @@ puts a stand-in for this module in its place that calls the same names in a
 separate, sandboxed process: arguments and results then cross as plain data
 (arrays, numbers, strings), and a test sees exactly what your code returns.
 
-Two kinds of check must run next to your code, so they live here as helpers
-that the tests call: counting the lines a function runs, and recording the
-minibatches that training draws.
+Three kinds of check must run next to your code, so they live here as
+helpers that the tests call: counting the lines a function runs, recording
+the minibatches that training draws, and diagnose.py's diagnosis.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ STUDENT_API = {
     "TrainingDivergedError": ("classifiers.linear_classifier", "exception", "FloatingPointError"),
 }
 # The helpers below, which the grader runs next to the student's code too.
-HELPERS = ("count_lines_run", "train_recording_batches")
+HELPERS = ("count_lines_run", "train_recording_batches", "diagnosis")
+TRAINING = "Softmax.train"  # the name diagnosis() gives the training loop
 
 
 def __getattr__(name: str):
@@ -91,3 +92,17 @@ def train_recording_batches(model, X, y, **train_options) -> tuple[list[float], 
     finally:
         del model.loss
     return history, seen
+
+
+def diagnosis(name: str) -> list[tuple[str, str]]:
+    """diagnose.py's findings on a loss function ("softmax_loss_naive", ...) or on TRAINING.
+
+    Returns (code, message) pairs; an empty list means nothing wrong was found.
+    """
+    import diagnose
+
+    if name == TRAINING:
+        findings = diagnose.diagnose_training(__getattr__("Softmax"))
+    else:
+        findings = diagnose.diagnose_loss(__getattr__(name))
+    return [(finding.code, finding.message) for finding in findings]

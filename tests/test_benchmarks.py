@@ -5,6 +5,7 @@ as the documented command. Timings are never asserted: only the shape of the
 output, so the README's Speed section can always be regenerated.
 """
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,30 @@ def test_bounds_table_relates_each_product_to_one_read_and_square_products(quick
             assert blocked == bench.NOT_IN_KIT
         else:
             assert blocked.endswith(" ms"), f"row-blocked loop: {blocked!r}"
+
+
+def test_machine_line_names_the_blas_kernel_that_runs(quick_output):
+    pytest.importorskip("threadpoolctl", reason="threadpoolctl (requirements.txt) names the running BLAS")
+    machine = next(line for line in quick_output.splitlines() if line.startswith("Machine:"))
+    for info in bench.blas_runtime():
+        assert f"{info['architecture']} kernel" in machine, f"the kernel {info['architecture']} is not named: {machine}"
+        assert f"{info['num_threads']} thread" in machine
+
+
+def test_machine_line_says_when_OPENBLAS_CORETYPE_forces_an_older_kernel():
+    # Pure text: the variable itself is never changed by a test.
+    forced = bench.kernel_text("Haswell", forced="Haswell", own="SkylakeX")
+    assert "FORCED by OPENBLAS_CORETYPE=Haswell" in forced and "SkylakeX" in forced
+    assert "FORCED" not in bench.kernel_text("SkylakeX", forced="SkylakeX", own="SkylakeX")
+    assert bench.kernel_text("Zen", forced=None, own=None) == "Zen kernel, this CPU's own"
+
+
+def test_own_kernel_asks_a_python_without_OPENBLAS_CORETYPE():
+    pytest.importorskip("threadpoolctl")
+    running = [i["architecture"] for i in bench.blas_runtime() if i.get("internal_api") == "openblas"]
+    if not running:
+        pytest.skip("NumPy here does not use OpenBLAS")
+    own = bench.own_kernel()
+    assert own, "a fresh Python should report OpenBLAS's kernel"
+    if "OPENBLAS_CORETYPE" not in os.environ:
+        assert own == running[0]

@@ -1,4 +1,4 @@
-"""Tests for instructor/grading/gradescope.py and submit.py (left out of the kit).
+"""Tests for instructor/grading/gradescope.py (left out of the kit).
 
 The autograder zip is unpacked into a simulated /autograder tree in a
 temporary directory and its run_autograder is run there, as Gradescope would.
@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-import submit
 from instructor.grading import gradescope
 
 REPO = Path(__file__).resolve().parent.parent
@@ -101,59 +100,8 @@ def test_run_autograder_scores_a_broken_submission_and_still_writes_results(tmp_
     files = {Path(p).name: (REPO / p).read_text() for p in GRADED}
     files["softmax.py"] = "def softmax_loss_naive(:\n"
     data = simulate(tmp_path, autograder_zip, files)
-    assert data["score"] == 0
+    softmax = [t for t in data["tests"] if "softmax" in t["name"]]
+    assert softmax and all(t["score"] == 0 for t in softmax), "every softmax test needs the broken file"
     assert any("SyntaxError" in t["output"] for t in data["tests"])
-
-
-# --- submit.py ---------------------------------------------------------------------
-
-
-def make_kit(tmp_path: Path, run: bool = True) -> Path:
-    kit = tmp_path / "kit"
-    for path in GRADED:
-        (kit / path).parent.mkdir(parents=True, exist_ok=True)
-        (kit / path).write_text((REPO / path).read_text())
-    cell = {"cell_type": "code", "metadata": {}, "source": ["print(1)"], "outputs": [],
-            "execution_count": 1 if run else None}
-    (kit / "assignment.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
-    return kit
-
-
-def test_submit_writes_a_zip_with_exactly_the_graded_files(tmp_path, capsys):
-    kit = make_kit(tmp_path)
-    out = tmp_path / "submission.zip"
-    assert submit.main(["--kit", str(kit), "-o", str(out)]) == 0
-    assert sorted(zipfile.ZipFile(out).namelist()) == sorted([*GRADED, "assignment.ipynb"])
-
-
-def test_submit_refuses_a_missing_file(tmp_path, capsys):
-    kit = make_kit(tmp_path)
-    (kit / "classifiers/softmax.py").unlink()
-    assert submit.main(["--kit", str(kit), "-o", str(tmp_path / "s.zip")]) == 1
-    assert "missing classifiers/softmax.py" in capsys.readouterr().err
-    assert not (tmp_path / "s.zip").exists()
-
-
-def test_submit_refuses_a_notebook_that_has_not_been_run(tmp_path, capsys):
-    kit = make_kit(tmp_path, run=False)
-    assert submit.main(["--kit", str(kit), "-o", str(tmp_path / "s.zip")]) == 1
-    assert "has not been run" in capsys.readouterr().err
-
-
-def test_submit_warns_about_unfinished_parts(tmp_path, capsys):
-    kit = make_kit(tmp_path)
-    path = kit / "classifiers/linear_classifier.py"
-    path.write_text(path.read_text().replace("        y_pred = np.argmax(scores, axis=1)  # (N,)\n",
-                                             "        raise NotImplementedError()\n"))
-    assert submit.main(["--kit", str(kit), "-o", str(tmp_path / "s.zip")]) == 0
-    assert "linear_classifier.py" in capsys.readouterr().err
-
-
-def test_the_submission_zip_grades_like_the_kit(tmp_path):
-    from instructor.grading.submission import read_submission
-
-    kit = make_kit(tmp_path)
-    out = tmp_path / "submission.zip"
-    assert submit.main(["--kit", str(kit), "-o", str(out)]) == 0
-    files, notes = read_submission(out, list(GRADED))
-    assert set(files) == set(GRADED) and not notes
+    # linear_classifier.py is correct: predict, save and load, which need no loss, still earn their points.
+    assert 0 < data["score"] < 10

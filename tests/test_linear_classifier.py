@@ -172,3 +172,16 @@ def test_load_rejects_a_file_without_weights(tmp_path):
 def test_save_before_training_says_so(tmp_path):
     with pytest.raises(RuntimeError, match="trained"):
         Softmax().save(tmp_path / "model.npz")
+
+
+def test_load_on_an_instance_loads_into_that_instance(tmp_path):
+    # `clf.load(path)` must not hand back a new model and leave clf untrained.
+    X, y = separable_problem()
+    trained = Softmax()
+    trained.train(X, y, num_iters=10, seed=0)
+    trained.save(tmp_path / "model.npz")
+    clf = Softmax()
+    clf.load(tmp_path / "model.npz")
+    assert clf.W is not None, "clf.load(path) left clf untrained: it should load the weights into clf"
+    np.testing.assert_array_equal(clf.W, trained.W)
+    np.testing.assert_array_equal(clf.predict(X), trained.predict(X))

@@ -10,7 +10,9 @@ The execution test (marked slow, about half a minute) writes a small synthetic
 stand-in into a temporary directory, shrinks the run papermill-style by
 inserting a cell right after the `parameters` cell, executes every cell with
 nbclient (any cell error fails the test), and reads back the results that an
-appended cell prints as JSON. The kernel is `softmax-kit` (registered by
+appended cell prints as JSON. A second run (about 10 s) swaps in a
+vectorized loss with a mistake and checks that the notebook stops at its
+verdict, before training. The kernel is `softmax-kit` (registered by
 setup.sh) when it runs this interpreter, else this interpreter itself.
 
     .venv/bin/python -m pytest tests/test_notebook.py              # everything
@@ -86,6 +88,9 @@ print({RESULTS_PREFIX!r} + _json.dumps({{
                             "num_checked": r.num_checked}}
         for reg, r in grad_checks.items()
     }},
+    "loss_reports": {{name: [f.code for f in r.findings] for name, r in loss_reports.items()}},
+    "vectorized_check_passed": bool(vectorized_check),
+    "training_report": [f.code for f in training_report.findings],
     "jacobian_error": float(jacobian_error),
     "dL_ds_error": float(dL_ds_error),
     "initial_loss": float(initial_loss),
@@ -403,6 +408,14 @@ def test_notebook_gradient_checks_pass_with_and_without_regularization(notebook_
 
 
 @pytest.mark.slow
+def test_notebook_gives_both_losses_a_verdict_and_checks_the_vectorized_gradient(notebook_run):
+    executed = results_of(notebook_run)
+    assert executed["loss_reports"] == {"softmax_loss_naive": [], "softmax_loss_vectorized": []}, executed["loss_reports"]
+    assert executed["vectorized_check_passed"]
+    assert executed["training_report"] == []
+
+
+@pytest.mark.slow
 def test_notebook_losses_and_naive_vectorized_agreement_are_sensible(notebook_run):
     executed = results_of(notebook_run)
     assert abs(executed["initial_loss"] - math.log(NUM_CLASSES)) < INITIAL_LOSS_TOL, executed["initial_loss"]
@@ -421,6 +434,33 @@ def test_notebook_accuracies_are_sensible(notebook_run):
         value = executed[name]
         assert MIN_ACCURACY < value <= 1.0, f"{name} = {value}: expected well above chance (0.1) on the stand-in"
     assert executed["best_W_shape"] == [32 * 32 * 3 + 1, NUM_CLASSES]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (REPO / "tests" / "hidden" / "loss_variants.py").exists(),
+                    reason="needs the mutants of tests/hidden/ (instructor's repository only)")
+def test_notebook_stops_before_training_on_a_diagnosed_mistake(small_synthetic_dataset, tmp_path):
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("MPLBACKEND", "Agg")
+        kernel_name = kernel_for_this_interpreter(tmp_path, monkeypatch)
+        notebook = read_notebook()
+        overrides = {"cifar10_dir": str(small_synthetic_dataset), **SMALL_RUN}
+        injected = "\n".join(f"{name} = {value!r}" for name, value in overrides.items())
+        # The naive loss is right; the vectorized one lacks 2 * reg * W in its gradient.
+        injected += ("\nfrom tests.hidden.loss_variants import MUTANTS"
+                     "\nsoftmax_loss_vectorized = MUTANTS['reg-missing-in-gradient']")
+        notebook.cells.insert(parameters_index(notebook) + 1, nbformat.v4.new_code_cell(injected))
+        client = NotebookClient(notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name=kernel_name,
+                                resources={"metadata": {"path": str(REPO)}})
+        with pytest.raises(CellExecutionError) as stopped:
+            client.execute()
+    message = str(stopped.value)
+    assert "stopping before training" in message and "[reg-missing-in-gradient]" in message, message[-2000:]
+    train = next(cell for cell in notebook.cells if cell.get("id") == "train")
+    assert train.execution_count is None and not train.outputs, "the training cell ran"
 
 
 @pytest.mark.slow

@@ -40,6 +40,7 @@ TIMEOUT_FACTOR = 20.0  # the student's code may be this much slower than the ref
 UNKNOWN_TIMEOUT = 10.0  # seconds for an entry point the reference never called
 MAX_FILE_BYTES = 64 * 2**20  # a file passed to or from a call (a saved model is ~250 kB)
 OUTPUT_TAIL = 2000  # characters of the worker's stderr shown after a crash
+READ_CHUNK = 1 << 20  # bytes read from the worker at a time
 
 
 class StudentCodeError(Exception):
@@ -80,6 +81,7 @@ class Worker:
             env={**config["worker_env"], "GRADER_PARENT": str(os.getpid())} if config["worker_env"] else {}, cwd=config.get("worker_cwd") or "/", start_new_session=True, **extra)
         log.close()
         self.out = self.process.stdout.fileno()
+        self.pending = bytearray()  # bytes read past the end of the last answer (none, normally)
 
     def request(self, header: dict, encoder: wire.Encoder, timeout: float) -> tuple[dict, list[bytes]]:
         """Send one request and wait at most `timeout` s for the answer (TimeoutError)."""
@@ -87,10 +89,17 @@ class Worker:
         wire.send(self.process.stdin.fileno(), header, encoder)
 
         def read(count: int) -> bytes:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self.out], [], [], remaining)[0]:
-                raise TimeoutError
-            return os.read(self.out, min(count, 1 << 20))
+            while not self.pending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not select.select([self.out], [], [], remaining)[0]:
+                    raise TimeoutError
+                chunk = os.read(self.out, READ_CHUNK)
+                if not chunk:
+                    return b""
+                self.pending += chunk
+            taken = bytes(self.pending[:count])
+            del self.pending[:count]
+            return taken
 
         return wire.read_frame(read)
 

@@ -68,12 +68,13 @@ def build_bundle(repo: Path, dest: Path) -> Bundle:
     """Build a bundle from the instructor repository `repo` into `dest`; grade the reference with it."""
     graded = student_files()
     dest.mkdir(parents=True)
-    harness_kit = release.build_kit(repo, include_hidden=True)
+    # The notebook is not graded here: a notebook out of step with its source is the release's business.
+    harness_kit = release.build_kit(repo, include_hidden=True, check_notebook_sources=False)
     for name in graded:
         harness_kit.pop(name, None)
     release.write_files(harness_kit, dest / "harness")
-    release.write_files(release.build_kit(repo), dest / "worker")
-    solved = release.build_kit(repo, solutions=True)
+    release.write_files(release.build_kit(repo, check_notebook_sources=False), dest / "worker")
+    solved = release.build_kit(repo, solutions=True, check_notebook_sources=False)
     reference = {name: solved[name][0] for name in graded}
     with tempfile.TemporaryDirectory(prefix="grader-reference-") as tmp:
         run = run_harness(dest / "harness", dest / "worker", list(points.GRADED_TEST_PATHS), reference, Path(tmp),
@@ -88,7 +89,8 @@ def build_bundle(repo: Path, dest: Path) -> Bundle:
         raise BundleError(f"the reference solution fails {len(failing)} graded test(s); fix the tests or the "
                           f"solution first:\n{listing}")
     table = points.assign_points(run.collected)
-    stubs = {name: data for name, (data, _) in release.build_kit(repo).items() if name in graded}
+    stubs = {name: data for name, (data, _) in release.build_kit(repo, check_notebook_sources=False).items()
+             if name in graded}
     with tempfile.TemporaryDirectory(prefix="grader-stub-") as tmp:
         stub_run = run_harness(dest / "harness", dest / "worker", list(points.GRADED_TEST_PATHS), stubs, Path(tmp),
                                REFERENCE_LIMITS, trusted_isolation(), budgets=run.durations)

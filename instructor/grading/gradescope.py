@@ -37,7 +37,8 @@ from instructor.markers import MarkerError
 from instructor.release import REPO_ROOT
 
 # Only the grader and what it imports: the notebook sources under instructor/ hold solutions.
-GRADER_FILES = ("instructor/__init__.py", "instructor/release.py", "instructor/markers.py")
+GRADER_FILES = ("instructor/__init__.py", "instructor/release.py", "instructor/markers.py",
+                "instructor/notebook_source.py")
 GRADER_PACKAGE = "instructor/grading"
 
 SETUP_SH = """\

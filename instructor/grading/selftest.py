@@ -11,9 +11,10 @@ first), then grades a built-in suite against it, in the sandbox:
   attack), which must not score more (an attack that breaks its own
   channel to the grader scores less).
 
-It prints one table and warns when a mistake loses nothing, costs far more
-than intended, a correct variant loses anything, or an attack scores
-differently from its twin (exit status 1). The suite does not copy lines
+It prints one table (each mistake's cost beside its intended cost, marked
+when it is over 3 times that) and warns when a mistake loses nothing or its
+named test no longer fails, a correct variant loses anything, or an attack
+scores more than its twin (exit status 1). The suite does not copy lines
 of the reference solution: it brings its own correct code for every
 solution region (softmax.py: 0 naive, 1 vectorized; linear_classifier.py:
 0 the batch, 1 the update, 2 predict) and makes each mistake by editing
@@ -33,7 +34,7 @@ from instructor.markers import BEGIN, END
 SOFTMAX, LINEAR = "classifiers/softmax.py", "classifiers/linear_classifier.py"
 NAIVE, VECTORIZED = (SOFTMAX, 0), (SOFTMAX, 1)
 BATCH, UPDATE, PREDICT = (LINEAR, 0), (LINEAR, 1), (LINEAR, 2)
-COSTLY = 3.0  # a mistake that costs more than this many times its intended points gets a warning
+COSTLY = 3.0  # a mistake that costs more than this many times its intended points is marked in the table
 
 # The suite's own correct code for every solution region: the kit's setup lines
 # (loss = 0.0, dW = np.zeros_like(W), X_batch = None, ...) sit outside the regions.
@@ -413,7 +414,7 @@ def judge(cases: dict[str, Case], grades: dict) -> tuple[list[Row], list[str]]:
             if lost == 0:
                 warnings.append(f"{name}: loses no points; add a test or points for it")
             elif lost > COSTLY * case.intended:
-                warnings.append(f"{name}: costs {lost:g} points, over {COSTLY:g}x its intended {case.intended:g}")
+                note += f", {lost / case.intended:.1f}x: charged by many tests"
             if case.must_fail and not any(case.must_fail in t for t in failed):
                 warnings.append(f"{name}: {case.must_fail} no longer fails")
         elif case.kind in ("variant", "reference") and lost > 0:

@@ -30,6 +30,7 @@ HEADER = struct.Struct(">I")
 MAX_HEADER_BYTES = 8 * 2**20  # a header holds names, numbers and short texts
 MAX_ARRAY_BYTES = 512 * 2**20  # all arrays of one message: CIFAR-sized batches fit easily
 MAX_DEPTH = 20  # nesting of lists and dicts in one value
+COALESCE_BYTES = 1 << 20  # a frame up to this size is sent with one write
 ARRAY_KINDS = "biufc"  # bool, signed, unsigned, float, complex: plain numbers only
 
 
@@ -93,6 +94,8 @@ def write_frame(fd: int, header: dict, arrays: list[np.ndarray]) -> None:
     if sum(a.nbytes for a in arrays) > MAX_ARRAY_BYTES:
         raise WireError("the arrays of one message are too large")
     chunks = [HEADER.pack(len(head)), head, *(memoryview(a).cast("B") for a in arrays if a.nbytes)]
+    if sum(len(c) for c in chunks) <= COALESCE_BYTES:
+        chunks = [b"".join(chunks)]  # one write: the reader wakes once, not once per piece
     for chunk in chunks:
         view = memoryview(chunk)
         while view:

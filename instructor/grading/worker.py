@@ -204,7 +204,7 @@ def main() -> None:
     sys.path[:0] = [str(kit)]
     os.chdir(kit)
     worker = Worker(kit)
-    reader = io.FileIO(channel_in, "r", closefd=False)
+    reader = io.BufferedReader(io.FileIO(channel_in, "r", closefd=False), buffer_size=1 << 20)
     while True:
         try:
             header, raw = wire.read_frame(reader.read)

@@ -1,0 +1,241 @@
+"""Tests for diagnose.py: each mistake gets its own code, a correct loss none.
+
+The mutants (one per code, named for it) and the correct losses in five
+styles live in tests/hidden/loss_variants.py, in the instructor's copy only
+(they are working solutions), so the tests that need them skip in the
+student kit. The rest (stubs, errors, what is passed to the loss, the codes
+table) run everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import diagnose
+from diagnose import CODES, Finding, diagnose_loss
+
+try:
+    from tests.hidden import loss_variants
+except ImportError:  # the student kit
+    loss_variants = None
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+needs_variants = pytest.mark.skipif(
+    loss_variants is None, reason="the mutants live in tests/hidden/ (instructor's copy): nothing to do here")
+REG_CODES = {"reg-missing-in-loss", "reg-missing-in-gradient", "reg-half-convention"}
+# Calls per diagnosis: 7 probes, plus 12 finite differences when dW is wrong.
+MAX_CALLS = 25
+
+
+def codes(findings: list[Finding]) -> list[str]:
+    return [f.code for f in findings]
+
+
+# --- one mutant per code ---------------------------------------------------------
+
+
+@needs_variants
+@pytest.mark.parametrize("code", CODES)
+def test_mutant_named_for_the_code_gets_exactly_that_code(code):
+    mutant = loss_variants.MUTANTS[code]
+    findings = diagnose_loss(mutant)
+    assert codes(findings) == [code], f"{mutant.__name__}: " + "; ".join(map(str, findings))
+    assert findings[0].message.strip(), "every finding says what is wrong"
+
+
+@needs_variants
+@pytest.mark.parametrize("code", list(loss_variants.MORE_MUTANTS) if loss_variants else [])
+def test_another_way_to_make_the_mistake_gets_the_same_code(code):
+    mutant = loss_variants.MORE_MUTANTS[code]
+    assert codes(diagnose_loss(mutant)) == [code], mutant.__name__
+
+
+@needs_variants
+def test_two_mistakes_get_both_codes():
+    def no_shift_and_no_penalty_gradient(W, X, y, reg):
+        loss, dW = loss_variants._vectorized(W, X, y, reg, shift=False, reg_grad=0.0)
+        return loss, dW
+
+    assert codes(diagnose_loss(no_shift_and_no_penalty_gradient)) == [
+        "reg-missing-in-gradient", "overflow-without-shift"]
+
+
+# --- correct losses -----------------------------------------------------------------
+
+
+@needs_variants
+@pytest.mark.parametrize("style", list(loss_variants.CORRECT) if loss_variants else [])
+def test_correct_loss_in_any_style_gets_no_finding(style):
+    assert diagnose_loss(loss_variants.CORRECT[style]) == []
+
+
+problem_settings = dict(
+    num_train=st.integers(1, 6), num_classes=st.integers(2, 6),
+    dtype=st.sampled_from([np.float64, np.float32]), reg=st.sampled_from([0.0, 1e-3, 0.5, 10.0]))
+
+
+@needs_variants
+@settings(max_examples=30, deadline=None)
+@given(**problem_settings)
+def test_correct_losses_get_no_finding_for_any_shape_dtype_and_reg(num_train, num_classes, dtype, reg):
+    for style, loss_fn in loss_variants.CORRECT.items():
+        found = diagnose_loss(loss_fn, num_train=num_train, num_classes=num_classes, dtype=dtype, reg=reg)
+        assert found == [], f"{style}: {found}"
+
+
+@needs_variants
+@settings(max_examples=30, deadline=None)
+@given(**problem_settings)
+def test_mutants_keep_their_code_for_any_shape_dtype_and_reg(num_train, num_classes, dtype, reg):
+    for code, mutant in loss_variants.MUTANTS.items():
+        found = codes(diagnose_loss(mutant, num_train=num_train, num_classes=num_classes, dtype=dtype, reg=reg))
+        if code in REG_CODES and reg == 0:
+            assert found == [], f"{mutant.__name__} with reg = 0: no reg mistake can show, got {found}"
+        elif code == "gradient-wrong-target" and num_train == 1:
+            # With one example every -1 is "at the label" of probe 1; the fixed case still sees dW wrong.
+            assert found == ["gradient-wrong"], f"{mutant.__name__}: {found}"
+        else:
+            assert found == [code], f"{mutant.__name__}: {found}"
+
+
+# --- what any loss function meets --------------------------------------------------
+
+
+def test_a_stub_is_not_implemented():
+    def softmax_loss_vectorized(W, X, y, reg):
+        raise NotImplementedError()
+
+    assert codes(diagnose_loss(softmax_loss_vectorized)) == ["not-implemented"]
+
+
+def test_an_exception_is_a_finding_naming_it():
+    def crashes(W, X, y, reg):
+        raise IndexError("index 3 is out of bounds for axis 1 with size 3")
+
+    findings = diagnose_loss(crashes)
+    assert codes(findings) == ["loss-wrong"]
+    assert "IndexError: index 3 is out of bounds" in findings[0].message
+
+
+@pytest.mark.parametrize("returned, code", [
+    (None, "loss-wrong"),
+    ((np.zeros(4), None), "loss-wrong"),  # a loss per example, not their mean
+    ((1.0, np.zeros((1, 1))), "gradient-wrong"),  # dW not shaped like W
+], ids=["nothing", "loss-per-example", "dW-of-another-shape"])
+def test_a_malformed_result_is_a_finding(returned, code):
+    assert codes(diagnose_loss(lambda W, X, y, reg: returned)) == [code]
+
+
+def test_the_loss_gets_only_arrays_and_python_floats_and_few_calls():
+    calls = []
+
+    def records(W, X, y, reg):
+        calls.append((type(W), type(X), type(y), type(reg)))
+        return 0.0, np.zeros_like(W)  # wrong everywhere: the most calls a diagnosis makes
+
+    diagnose_loss(records)
+    assert set(calls) == {(np.ndarray, np.ndarray, np.ndarray, float)}
+    assert len(calls) <= MAX_CALLS, f"{len(calls)} calls"
+
+
+def test_keyboard_interrupt_is_not_swallowed():
+    def interrupted(W, X, y, reg):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        diagnose_loss(interrupted)
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"num_train": 0}, ValueError), ({"num_classes": 1}, ValueError), ({"reg": -1.0}, ValueError),
+    ({"reg": float("nan")}, ValueError), ({"dtype": np.int64}, TypeError),
+])
+def test_bad_arguments_say_what_was_expected(kwargs, error):
+    with pytest.raises(error, match="expected"):
+        diagnose_loss(lambda W, X, y, reg: (0.0, W), **kwargs)
+
+
+def test_a_finding_prints_as_code_and_message():
+    assert str(Finding("loss-wrong", "the loss is 3")) == "[loss-wrong] the loss is 3"
+
+
+# --- the codes table --------------------------------------------------------------
+
+
+def table_codes(text: str) -> list[str]:
+    return re.findall(r"^\| `([a-z0-9-]+)` \|", text, flags=re.MULTILINE)
+
+
+def test_module_docstring_and_readme_document_every_code_once_in_order():
+    training_codes = [code for code in diagnose.TRAINING_CODES if code not in CODES]
+    assert table_codes(diagnose.__doc__) == list(CODES) + training_codes
+    readme = (KIT_ROOT / "README.md").read_text()
+    section = readme[readme.index("### Which mistake is it?"):]
+    section = section[: section.index("\n## ")]
+    assert table_codes(section) == list(CODES) + training_codes
+
+
+def test_a_report_says_pass_or_fail_with_the_findings_in_text_and_html():
+    def softmax_loss_vectorized(W, X, y, reg):
+        raise NotImplementedError()
+
+    report = diagnose.report_loss(softmax_loss_vectorized)
+    assert not report and not report.passed
+    assert str(report).startswith("softmax_loss_vectorized: FAIL\n  [not-implemented] ")
+    assert "FAIL" in report._repr_html_() and "not-implemented" in report._repr_html_()
+    passed = diagnose.Report("softmax_loss_naive", [])
+    assert passed and str(passed) == "softmax_loss_naive: PASS" and "PASS" in passed._repr_html_()
+
+
+def test_a_diagnosis_that_runs_too_long_is_given_up_not_waited_for(monkeypatch):
+    # tests/conftest.py diagnoses a failing test's loss under an alarm: a loss that
+    # hangs on the diagnosis's inputs leaves the test's own message as it was.
+    from tests import conftest
+
+    if not hasattr(conftest.signal, "setitimer"):
+        pytest.skip("no SIGALRM on this platform: the diagnosis runs without a time limit")
+    monkeypatch.setattr(conftest, "DIAGNOSIS_BUDGET_SECONDS", 0.2)
+
+    def hangs():
+        while True:
+            pass
+
+    assert conftest._with_alarm(hangs) == []
+    assert conftest._with_alarm(lambda: ["done"]) == ["done"]
+    assert conftest.signal.getitimer(conftest.signal.ITIMER_REAL)[0] == 0, "the alarm was left running"
+
+
+# --- the training step ------------------------------------------------------------
+
+
+def test_an_unwritten_training_loop_is_not_implemented():
+    from classifiers.linear_classifier import LinearClassifier
+
+    class Unwritten(LinearClassifier):
+        def train(self, X, y, **options):
+            raise NotImplementedError()
+
+    assert codes(diagnose.diagnose_training(Unwritten)) == ["not-implemented"]
+
+
+def test_a_training_loop_that_crashes_is_a_finding_naming_the_error():
+    from classifiers.linear_classifier import LinearClassifier
+
+    class Crashes(LinearClassifier):
+        def train(self, X, y, **options):
+            raise IndexError("index 40 is out of bounds for axis 0 with size 40")
+
+    findings = diagnose.diagnose_training(Crashes)
+    assert codes(findings) == ["training-wrong"] and "IndexError: index 40" in findings[0].message
+    assert str(diagnose.report_training(Crashes)).startswith("Crashes.train: FAIL")
+
+
+def test_diagnose_training_wants_a_class():
+    with pytest.raises(TypeError, match="expected a class"):
+        diagnose.diagnose_training(lambda: None)
