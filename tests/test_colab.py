@@ -24,6 +24,7 @@ import http.server
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,9 +39,15 @@ REPO = Path(__file__).resolve().parent.parent
 # Preinstalled in Colab and used by the kit; everything else in requirements.txt
 # the cell must install (Colab's own versions of these stay).
 COLAB_PACKAGES = ["numpy", "matplotlib", "tqdm", "ipykernel", "ipywidgets", "pytest", "nbformat"]
-KIT_FILES = ["assignment.ipynb", "requirements.txt", "gradient_check.py", "classifiers", "data"]
+# What the notebook's first cells need from the kit, as a student uploads it
+# (and every top-level module: gradient_check.py, diagnose.py, ...).
+KIT_FILES = ["assignment.ipynb", "requirements.txt", "classifiers", "data",
+             *sorted(path.name for path in REPO.glob("*.py"))]
 KIT_UNDER_DRIVE = "courses/softmax-kit"
 OTHER_COPY = "old/softmax-kit"
+# Requirements the cell must leave alone: Colab is the front-end; Playwright
+# only drives the instructor's browser test.
+NOT_FOR_COLAB = {"jupyter", "playwright"}
 CELL_TIMEOUT_SECONDS = 240  # the first cell pip-installs from PyPI
 BUILD_TIMEOUT_SECONDS = 600
 
@@ -131,6 +138,16 @@ def cifar10_mirror(tmp_path):
     server.shutdown()
 
 
+def requirement_names() -> set[str]:
+    """The distribution names requirements.txt lists."""
+    names = set()
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        name = re.match(r"[A-Za-z0-9_.-]*", line.split("#")[0].strip()).group()
+        if name:
+            names.add(name.lower())
+    return names
+
+
 def copy_kit(destination: Path) -> None:
     for name in KIT_FILES:
         source = REPO / name
@@ -204,11 +221,13 @@ def test_first_cell_prepares_colab_from_the_drive(colab_python, cifar10_mirror, 
             "        return False\n"
             "print(_j.dumps({'cwd': _os.getcwd(), 'path0': _sys.path[0], "
             f"'mounted': _os.path.realpath({str(content / 'drive' / 'MyDrive')!r}), "
-            "'installed': [n for n in ('hypothesis', 'jupytext', 'nbclient', 'jupyter') if _has(n)]}))"))
+            f"'installed': [n for n in {sorted(requirement_names())!r} if _has(n)]}}))"))
         assert Path(state["cwd"]).resolve() == kit.resolve() == Path(state["path0"]).resolve(), state
         assert Path(state["mounted"]) == my_drive.resolve(), "the Drive was not mounted under the kernel's start folder"
-        assert state["installed"] == ["hypothesis", "jupytext", "nbclient"], (
-            f"the cell should install what Colab lacks, and not jupyter: {state['installed']}")
+        lacking = sorted(requirement_names() - NOT_FOR_COLAB - set(COLAB_PACKAGES))
+        assert lacking and set(lacking) >= {"hypothesis", "nbclient"}, lacking
+        assert sorted(set(state["installed"]) - set(COLAB_PACKAGES)) == lacking, (
+            f"the cell should install exactly what Colab lacks, not {sorted(NOT_FOR_COLAB)}: {state['installed']}")
         assert (kit / "data" / "cifar-10-batches-py" / "data_batch_1").exists(), "CIFAR-10 was not fetched into data/"
 
         # A re-run (it now starts inside the kit) changes nothing and fails on nothing.

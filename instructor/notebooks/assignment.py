@@ -84,7 +84,9 @@ if IN_COLAB:
     from pathlib import Path
 
     KIT_SEARCH_DEPTH = 3  # folders below MyDrive to look in: Drive lists folders slowly
-    NOT_FOR_COLAB = {"jupyter"}  # Colab is the notebook front-end itself
+    # Colab is the notebook front-end itself; Playwright only drives the
+    # instructor's browser test.
+    NOT_FOR_COLAB = {"jupyter", "playwright"}
 
     # Colab starts the kernel in /content; mount the Drive there (remembered
     # for re-runs, which start inside the kit).
