@@ -34,6 +34,7 @@ from instructor.grading.sandbox import Isolation, Limits
 GRADER_ROOT = Path(__file__).resolve().parent.parent.parent  # holds the `instructor` package
 WORKER_MODULES = ("worker.py", "wire.py")  # all of the grader the worker sees
 LOG_TAIL = 1500  # characters of the harness's output shown when it fails
+HYPOTHESIS_PLUGIN = "_hypothesis_pytestplugin"  # Hypothesis's pytest plugin (its pytest11 entry point)
 
 _running: set[subprocess.Popen] = set()  # harness processes, killed by stop_all()
 _running_lock = threading.Lock()
@@ -97,6 +98,9 @@ def harness_env(harness_kit: Path, scratch: Path, config_path: Path) -> dict[str
         "HYPOTHESIS_PROFILE": "grading",
         "HYPOTHESIS_STORAGE_DIRECTORY": str(scratch / ".hypothesis"),
         "GRADER_HARNESS": str(config_path),
+        # Only the plugins the graded tests use (Hypothesis's, loaded by name below): the
+        # environment's others (anyio, Jupyter's) cost a second of start-up per submission.
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if name in os.environ:
@@ -120,7 +124,8 @@ def run_harness(harness_kit: Path, worker_kit: Path, test_paths: list[str], file
     }
     config_path = scratch / "harness.json"
     config_path.write_text(json.dumps(config))
-    command = [sys.executable, "-m", "pytest", "-p", "instructor.grading.harness_plugin", "-p", "no:cacheprovider",
+    command = [sys.executable, "-m", "pytest", "-p", "instructor.grading.harness_plugin", "-p", HYPOTHESIS_PLUGIN,
+               "-p", "no:cacheprovider",
                "-q", "--tb=short", "-o", "console_output_style=classic", *test_paths]
     problem = ""
     with open(work / "harness.log", "wb") as log:
