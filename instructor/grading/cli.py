@@ -32,7 +32,7 @@ from pathlib import Path
 
 from instructor.grading import harness, points
 from instructor.grading.bundle import Bundle, BundleError, build_bundle, load_bundle
-from instructor.grading.harness import Outcome, collect_error_outcomes, run_harness
+from instructor.grading.harness import Outcome, run_harness
 from instructor.grading.results import (Grade, TestResult, gradescope_json, misconfigured_json, print_line,
                                         print_table, write_csv, write_json, OUTPUT_LIMIT)
 from instructor.grading.sandbox import Isolation, Limits, SandboxUnavailable, choose_isolation
@@ -55,7 +55,7 @@ def grade_one(bundle: Bundle, submission: Path, name: str, limits: Limits, isola
     if run.collect_errors:
         raise GraderError("the graded tests do not collect (the grading bundle is broken):\n"
                           + "\n".join(run.collect_errors))
-    outcomes = {**collect_error_outcomes(bundle.tests, run), **run.outcomes}
+    outcomes = run.outcomes
     if run.problem:
         notes.append(run.problem.splitlines()[0])
     for key, test in run.timed_out.items():

@@ -186,10 +186,6 @@ def _read_events(report: Path) -> list[dict]:
     return events
 
 
-def _in_file(test_id: str, path: str) -> bool:
-    return test_id.split("::", 1)[0] == path or test_id.startswith(path.rstrip("/") + "/")
-
-
 def _outcomes(events: list[dict], problem: str) -> HarnessRun:
     collected: list[str] = []
     reports: dict[str, list[dict]] = {}
@@ -221,14 +217,3 @@ def _judge(reports: list[dict], problem: str) -> Outcome:
     if any(r.get("when") == "call" and r.get("outcome") == "passed" for r in reports):
         return Outcome(True, "")
     return Outcome(False, f"not run: {problem}" if problem else "no result reported")
-
-
-def collect_error_outcomes(test_ids: list[str], run: HarnessRun) -> dict[str, Outcome]:
-    """Outcomes for the expected tests a collection error kept from running."""
-    outcomes = {}
-    for error in run.collect_errors:
-        path = error.split(":\n", 1)[0]
-        for test_id in test_ids:
-            if _in_file(test_id, path) and test_id not in run.outcomes:
-                outcomes[test_id] = Outcome(False, f"{error}")
-    return outcomes

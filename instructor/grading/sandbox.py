@@ -30,7 +30,7 @@ import pwd
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 BWRAP_ENV = "GRADER_BWRAP"  # the bwrap command to use; tests point it at nothing to make it unavailable
@@ -64,7 +64,6 @@ class Isolation:
     bwrap: str | None = None
     user: str | None = None
     ids: tuple[int, int] | None = None
-    notes: list[str] = field(default_factory=list)
 
     def worker_launch(self, kit: Path, grader: Path, limits: Limits) -> dict:
         """The harness's config entries that start one worker for `kit`."""

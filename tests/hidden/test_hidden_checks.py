@@ -15,6 +15,7 @@ import pytest
 
 from tests import student_code
 from tests.hidden.reference import reference_loss
+from tests.hidden.test_hidden_linear_classifier import blobs
 from tests.student_code import Softmax, softmax_loss_naive, softmax_loss_vectorized
 
 LOSS_FUNCTIONS = {"naive": softmax_loss_naive, "vectorized": softmax_loss_vectorized}
@@ -34,15 +35,6 @@ def problem(seed, num_train, dim, num_classes, weight_scale=0.1, data_scale=1.0,
     X = (data_scale * rng.standard_normal((num_train, dim))).astype(dtype)
     y = rng.integers(0, num_classes, size=num_train)
     return W, X, y
-
-
-def blobs(seed=7, num_train=240, dim=12, num_classes=4):
-    """Separable Gaussian blobs with a bias column: X (N, D + 1), y (N,)."""
-    rng = np.random.default_rng(seed)
-    centres = 4 * rng.standard_normal((num_classes, dim))
-    y = rng.integers(0, num_classes, size=num_train)
-    X = np.hstack([centres[y] + rng.standard_normal((num_train, dim)), np.ones((num_train, 1))])
-    return X, y
 
 
 def cases():
@@ -148,7 +140,7 @@ def test_sgd_step_follows_the_gradient(dtype):
 
 
 def test_sgd_learns_separable_data():
-    X, y = blobs()
+    X, y = blobs(num_train=240, dim=12, num_classes=4, seed=7)  # separable: blobs 4 sigma apart
     model = Softmax()
     model.train(X, y, learning_rate=1e-2, reg=1e-4, num_iters=300, batch_size=40, seed=3)
     W = model.W
