@@ -36,6 +36,16 @@ def loss_fn(request):
     return LOSS_FUNCTIONS[request.param]
 
 
+def assert_computed(fn, loss):
+    """Checks that compare results with each other would all pass a loss of exactly 0.
+
+    For the moderate scores of these checks the cross-entropy is positive, so
+    a loss of 0 means nothing was computed yet.
+    """
+    assert loss > 0, (f"{fn.__name__} returned a loss of {loss!r}, but the cross-entropy of moderate "
+                      "scores is positive: is the loss computed yet?")
+
+
 def small_problem(num_train=7, dim=5, num_classes=4, seed=0, weight_scale=0.1):
     rng = np.random.default_rng(seed)
     W = weight_scale * rng.standard_normal((dim, num_classes))
@@ -119,6 +129,7 @@ def test_loss_unchanged_when_a_constant_is_added_to_every_score(problem, shift):
     for fn in LOSS_FUNCTIONS.values():
         before, _ = fn(W_bias, X_bias, y, 0.0)
         after, _ = fn(W_shifted, X_bias, y, 0.0)
+        assert_computed(fn, before)
         assert after == pytest.approx(before, rel=1e-9, abs=1e-9), (
             f"{fn.__name__}: adding {shift} to every score changed the loss from {before} to {after}"
         )
@@ -128,6 +139,7 @@ def test_loss_is_a_mean_over_examples_not_a_sum(loss_fn):
     W, X, y = small_problem()
     once, dW_once = loss_fn(W, X, y, 0.0)
     twice, dW_twice = loss_fn(W, np.vstack([X, X]), np.concatenate([y, y]), 0.0)
+    assert_computed(loss_fn, once)
     assert twice == pytest.approx(once, rel=1e-12), (
         f"the same data twice should give the same loss (divide by N); got {once} and {twice}"
     )
@@ -189,6 +201,7 @@ def test_gradient_matches_finite_differences(problem, reg):
     W, X, y = problem
     for fn in LOSS_FUNCTIONS.values():
         loss, dW = fn(W, X, y, reg)
+        assert_computed(fn, loss)
         numerical = eval_numerical_gradient(lambda w: fn(w, X, y, reg)[0], W)
         np.testing.assert_allclose(
             dW, numerical,
@@ -208,6 +221,7 @@ def test_vectorized_matches_naive(problem, reg):
     W, X, y = problem
     loss_naive, dW_naive = softmax_loss_naive(W, X, y, reg)
     loss_vec, dW_vec = softmax_loss_vectorized(W, X, y, reg)
+    assert_computed(softmax_loss_naive, loss_naive)
     assert loss_vec == pytest.approx(loss_naive, rel=NAIVE_VS_VECTORIZED_TOL), (
         f"losses differ: naive {loss_naive!r}, vectorized {loss_vec!r}"
     )
@@ -221,6 +235,7 @@ def test_vectorized_matches_naive_on_cifar_sized_rows():
     y = rng.integers(0, 10, size=50)
     loss_naive, dW_naive = softmax_loss_naive(W, X, y, 1e3)
     loss_vec, dW_vec = softmax_loss_vectorized(W, X, y, 1e3)
+    assert_computed(softmax_loss_naive, loss_naive)
     assert loss_vec == pytest.approx(loss_naive, rel=NAIVE_VS_VECTORIZED_TOL)
     assert rel_error(dW_vec, dW_naive) < 1e-8
 
