@@ -163,7 +163,7 @@ def test_the_fixed_probe_stores_the_reference_answer():
 # --- the finding in a graded test's failure message (tests/conftest.py) ------------------
 
 KIT_FILES = ["classifiers", "tests/__init__.py", "tests/conftest.py", "tests/strategies.py", "tests/student_code.py",
-             "tests/test_softmax.py",
+             "tests/stand_in.py", "tests/test_softmax.py",
              "tests/test_linear_classifier.py", "tests/hidden/__init__.py", "tests/hidden/reference.py",
              "tests/hidden/test_hidden_softmax.py", "tests/hidden/test_hidden_linear_classifier.py",
              "diagnose.py", "gradient_check.py", "pyproject.toml"]

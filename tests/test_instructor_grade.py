@@ -97,6 +97,10 @@ pytest.approx = lambda *a, **k: _Any()
     "syntax error in softmax.py": [edit(VECTORIZED, "rows = np.arange(num_train)\n", "rows = = 1\n")],
     "import error in linear_classifier.py": [at_import(LINEAR, "import no_such_module_anywhere\n", guarded=False)],
     "raises its own TypeError": [edit(VECTORIZED, VEC_START, "raise TypeError('a message of my own')\n" + VEC_START)],
+    # No reg in the loss, like the classic mistake, but 0.1% off as well (more than float32's rounding):
+    # no classic mistake explains it.
+    "no reg in the loss, and off by 0.1%": [edit(VECTORIZED, " + reg * np.sum(W * W)", ""),
+                                           edit(VECTORIZED, "loss = np.mean(", "loss = (1 + 1e-3) * np.mean(")],
 }
 
 
@@ -277,6 +281,45 @@ def test_correct_variant_gets_full_marks(graded, name):
     assert grade.score == grade.total, f"{name!r} lost points: {failed(grade)}"
 
 
+# --- one mistake, charged once (instructor/grading/mistakes.py, points.charge_once) ---
+
+
+@pytest.mark.parametrize("name", ["vectorized: no reg in the loss", "vectorized: wrong sign", "naive: no division by N",
+                                  "0.5 * reg convention", "vectorized: -1 on the wrong class"])
+def test_a_classic_loss_mistake_costs_its_rubric_points_once(graded, name):
+    grade = graded[name]
+    assert grade.total - grade.score == pytest.approx(MISTAKES[name].intended, abs=0.011), failed(grade)
+    assert any("charged once" in note for note in grade.notes), grade.notes
+    shared = [t for t in grade.tests if not t.passed and t.output.startswith("Charged once")]
+    assert len(shared) >= 4 and all(0 <= t.score < t.max_score for t in shared)
+    assert any(t.name.startswith("tests/hidden/") for t in shared) and any(
+        t.name.startswith("tests/test_softmax.py") for t in shared)
+
+
+def test_a_failure_no_classic_mistake_explains_costs_its_tests_in_full(graded):
+    near_miss, classic = graded["no reg in the loss, and off by 0.1%"], graded["vectorized: no reg in the loss"]
+    assert not any("charged once" in note for note in near_miss.notes), near_miss.notes
+    assert not any(t.output.startswith("Charged once") for t in near_miss.tests)
+    assert near_miss.total - near_miss.score > 3 * (classic.total - classic.score), (near_miss.score, classic.score)
+
+
+def test_a_wrong_loss_costs_no_classifier_points(graded):
+    # The SGD tests train tests/stand_in.py's loss: a wrong softmax loss is graded by the softmax tests alone.
+    for name in ("vectorized: wrong sign", "vectorized: -1 on the wrong class", "vectorized: no reg in the loss"):
+        lost = [t.name for t in graded[name].tests if t.score < t.max_score and (
+            "linear_classifier" in t.name or "sgd" in t.name or "predict" in t.name)]
+        assert not lost, (name, lost)
+
+
+def test_a_loss_of_zeros_earns_none_of_the_checks_that_compare_results(graded):
+    grade = graded["twin: zeros"]
+    compared = ["test_gradient_matches_finite_differences", "test_vectorized_matches_naive",
+                "test_vectorized_matches_naive_on_cifar_sized_rows", "test_loss_is_a_mean_over_examples_not_a_sum",
+                "test_loss_unchanged_when_a_constant_is_added_to_every_score"]
+    earned = [t.name for t in grade.tests if t.score > 0 and any(f"::{c}" in t.name for c in compared)]
+    assert not earned, earned
+
+
 def grade_names(grade, prefix):
     return [t.name for t in grade.tests if t.name.startswith(prefix)]
 
@@ -330,9 +373,11 @@ def test_a_syntax_error_costs_the_tests_that_need_that_file_and_shows_the_error(
     assert set(softmax_test_names(grade)) <= set(lost) | {t.name for t in grade.tests if t.max_score == 0}
     assert any("SyntaxError" in message for message in lost.values())
     assert any("does not parse" in message for message in lost.values())
-    # linear_classifier.py is correct: what does not train is still graded.
+    # linear_classifier.py is correct, and its tests train the kit's stand-in loss: all of them are earned.
     kept = [t.name for t in grade.tests if t.passed and t.max_score > 0]
-    assert "tests/test_linear_classifier.py::test_predict_returns_integer_labels_not_scores" not in kept  # it trains
+    assert "tests/test_linear_classifier.py::test_predict_returns_integer_labels_not_scores" in kept
+    assert "tests/test_linear_classifier.py::test_sgd_reaches_high_training_accuracy_on_separable_data" in kept
+    assert "tests/hidden/test_hidden_checks.py::test_sgd_learns_separable_data" in kept
     assert "tests/hidden/test_hidden_checks.py::test_predict_labels" in kept
     assert "tests/hidden/test_hidden_linear_classifier.py::test_hidden_predict_is_the_argmax_of_the_scores_as_integers" in kept
 

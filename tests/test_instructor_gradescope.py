@@ -103,5 +103,6 @@ def test_run_autograder_scores_a_broken_submission_and_still_writes_results(tmp_
     softmax = [t for t in data["tests"] if "softmax" in t["name"]]
     assert softmax and all(t["score"] == 0 for t in softmax), "every softmax test needs the broken file"
     assert any("SyntaxError" in t["output"] for t in data["tests"])
-    # linear_classifier.py is correct: predict, save and load, which need no loss, still earn their points.
-    assert 0 < data["score"] < 10
+    # linear_classifier.py is correct, and its tests train the kit's stand-in loss (tests/stand_in.py):
+    # they earn their points (30 in all, less the few that train Softmax itself).
+    assert 25 < data["score"] <= 30

@@ -1,9 +1,16 @@
-"""Tests for classifiers/linear_classifier.py: SGD training, predict, save/load."""
+"""Tests for classifiers/linear_classifier.py: SGD training, predict, save/load.
+
+The SGD tests train OneVsRestLogistic (tests/stand_in.py): your train and
+predict with a loss of the kit's own, so they grade the SGD loop alone and a
+mistake in your softmax loss does not fail them too. One test trains
+Softmax end to end with your vectorized loss.
+"""
 
 import numpy as np
 import pytest
 
-from tests.student_code import LinearClassifier, Softmax, TrainingDivergedError, train_recording_batches
+from tests.student_code import (LinearClassifier, OneVsRestLogistic, Softmax, TrainingDivergedError,
+                                train_recording_batches)
 
 # A separable problem is learnt almost perfectly; 0.9 leaves room for SGD noise.
 SEPARABLE_ACCURACY = 0.9
@@ -19,17 +26,27 @@ def separable_problem(num_train=300, dim=20, num_classes=3, seed=0):
     return X, y
 
 
-def test_softmax_reaches_high_training_accuracy_on_separable_data():
+def test_sgd_reaches_high_training_accuracy_on_separable_data():
     X, y = separable_problem()
-    clf = Softmax()
+    clf = OneVsRestLogistic()
     clf.train(X, y, learning_rate=1e-2, reg=1e-4, num_iters=300, batch_size=50, seed=0)
     accuracy = np.mean(clf.predict(X) == y)
     assert accuracy > SEPARABLE_ACCURACY, f"training accuracy {accuracy:.2f} on separable blobs"
 
 
+def test_softmax_trains_end_to_end_with_your_vectorized_loss():
+    X, y = separable_problem()
+    clf = Softmax()
+    clf.train(X, y, learning_rate=1e-2, reg=1e-4, num_iters=300, batch_size=50, seed=0)
+    accuracy = np.mean(clf.predict(X) == y)
+    assert accuracy > SEPARABLE_ACCURACY, (
+        f"Softmax reached training accuracy {accuracy:.2f} on separable blobs; the SGD tests pass, "
+        "so look at softmax_loss_vectorized (tests/test_softmax.py)")
+
+
 def test_train_returns_one_loss_per_iteration_and_the_loss_falls():
     X, y = separable_problem()
-    history = Softmax().train(X, y, learning_rate=1e-2, num_iters=200, batch_size=50, seed=0)
+    history = OneVsRestLogistic().train(X, y, learning_rate=1e-2, num_iters=200, batch_size=50, seed=0)
     assert len(history) == 200 and all(isinstance(h, float) for h in history)
     first, last = np.mean(history[:10]), np.mean(history[-10:])
     assert last < 0.5 * first, f"the loss should fall during training: first {first:.3f}, last {last:.3f}"
@@ -46,7 +63,7 @@ def test_first_loss_is_near_log_C_with_the_lazy_small_initialization():
 
 def test_training_updates_W():
     X, y = separable_problem()
-    clf = Softmax()
+    clf = OneVsRestLogistic()
     clf.train(X, y, learning_rate=1e-9, num_iters=1, seed=0)
     W_start = clf.W.copy()
     clf.train(X, y, learning_rate=1e-2, num_iters=20, seed=1)
@@ -55,20 +72,20 @@ def test_training_updates_W():
 
 def test_same_seed_gives_the_same_run_and_another_seed_does_not():
     X, y = separable_problem()
-    runs = [Softmax().train(X, y, num_iters=30, batch_size=20, seed=s) for s in (3, 3, 4)]
+    runs = [OneVsRestLogistic().train(X, y, num_iters=30, batch_size=20, seed=s) for s in (3, 3, 4)]
     assert runs[0] == runs[1], "the same seed must repeat the run exactly (use rng, not np.random)"
     assert runs[0] != runs[2], "different seeds should sample different batches"
 
 
 def test_batches_are_sampled_with_replacement():
     X, y = separable_problem(num_train=5)
-    history = Softmax().train(X, y, num_iters=3, batch_size=200, seed=0)
+    history = OneVsRestLogistic().train(X, y, num_iters=3, batch_size=200, seed=0)
     assert len(history) == 3, "a batch larger than the data must work: sample with replacement"
 
 
 def test_batches_are_random_rows_with_matching_labels():
     X, y = separable_problem(num_train=50)
-    _, seen = train_recording_batches(Softmax(), X, y, num_iters=20, batch_size=10, seed=0)
+    _, seen = train_recording_batches(OneVsRestLogistic(), X, y, num_iters=20, batch_size=10, seed=0)
     rows = {tuple(row) for X_batch, _, _ in seen for row in X_batch}
     assert len(seen) == 20, f"train asked for the loss of {len(seen)} batches in 20 iterations"
     assert all(X_batch.shape == (10, X.shape[1]) for X_batch, _, _ in seen)
@@ -81,7 +98,7 @@ def test_batches_are_random_rows_with_matching_labels():
 
 def test_float32_training_keeps_float32_weights():
     X, y = separable_problem()
-    clf = Softmax()
+    clf = OneVsRestLogistic()
     clf.train(X.astype(np.float32), y, num_iters=5, seed=0)
     assert clf.W.dtype == np.float32
 
@@ -89,7 +106,7 @@ def test_float32_training_keeps_float32_weights():
 def test_train_and_predict_do_not_modify_their_inputs():
     X, y = separable_problem()
     X_before, y_before = X.copy(), y.copy()
-    clf = Softmax()
+    clf = OneVsRestLogistic()
     clf.train(X, y, num_iters=10, seed=0)
     clf.predict(X)
     assert np.array_equal(X, X_before) and np.array_equal(y, y_before)
@@ -97,7 +114,7 @@ def test_train_and_predict_do_not_modify_their_inputs():
 
 def test_predict_returns_integer_labels_not_scores():
     X, y = separable_problem(num_classes=4)
-    clf = Softmax()
+    clf = OneVsRestLogistic()
     clf.train(X, y, num_iters=10, seed=0)
     y_pred = clf.predict(X)
     assert y_pred.shape == (X.shape[0],), f"predict should return (N,) labels, got shape {y_pred.shape}"

@@ -60,13 +60,27 @@ def grade_one(bundle: Bundle, submission: Path, name: str, limits: Limits, isola
         notes.append(run.problem.splitlines()[0])
     for key, test in run.timed_out.items():
         notes.append(f"{key} timed out (in {test}) and was not called again")
+    notes.extend(run.notes)
     grade = Grade(submission=name, notes=notes, isolation=isolation.description)
-    for test_id in bundle.tests:
-        outcome = outcomes.get(test_id, Outcome(False, "no result: this test was not run"))
+    results = {test_id: outcomes.get(test_id, Outcome(False, "no result: this test was not run"))
+               for test_id in bundle.tests}
+    # A classic mistake costs its rubric points once, not the points of every test it fails.
+    kept, charges = points.charge_once({test_id: (bundle.points[test_id], outcome.explained)
+                                        for test_id, outcome in results.items()
+                                        if not outcome.passed and outcome.explained})
+    for test_id, outcome in results.items():
         worth = bundle.points[test_id]
-        grade.tests.append(TestResult(name=test_id, max_score=worth, score=worth if outcome.passed else 0.0,
-                                      passed=outcome.passed, output=outcome.message[-OUTPUT_LIMIT:],
+        message = outcome.message[-OUTPUT_LIMIT:]
+        if test_id in kept:
+            mistakes = "; ".join(f"{f}: {', '.join(codes)}" for f, codes in outcome.explained.items())
+            message = (f"Charged once: this failure comes from a classic mistake ({mistakes}), which costs its "
+                       f"rubric points once across every test it fails; this test keeps {kept[test_id]:g} of its "
+                       f"{worth:g} points.\n\n{message[-(OUTPUT_LIMIT // 2):]}")
+        grade.tests.append(TestResult(name=test_id, max_score=worth,
+                                      score=worth if outcome.passed else kept.get(test_id, 0.0),
+                                      passed=outcome.passed, output=message,
                                       hidden=test_id.startswith(points.HIDDEN_PREFIXES)))
+    notes.extend(charges)
     grade.execution_time = round(time.monotonic() - start, 2)
     return grade
 

@@ -44,6 +44,7 @@ _running_lock = threading.Lock()
 class Outcome:
     passed: bool
     message: str
+    explained: dict[str, tuple[str, ...]] = field(default_factory=dict)  # function -> its classic mistakes
 
 
 @dataclass
@@ -54,6 +55,7 @@ class HarnessRun:
     collect_errors: list[str] = field(default_factory=list)
     timed_out: dict[str, str] = field(default_factory=dict)  # entry point -> the test it timed out in
     problem: str = ""  # why the run ended early, if it did
+    notes: list[str] = field(default_factory=list)  # for the instructor: what went wrong in the harness itself
 
 
 def prepare(worker_kit: Path, files: dict[str, bytes], work: Path, isolation: Isolation) -> tuple[Path, Path, Path]:
@@ -202,15 +204,25 @@ def _outcomes(events: list[dict], problem: str) -> HarnessRun:
             run.durations = {str(k): float(v) for k, v in event["calls"].items()}
         elif kind == "timed_out" and isinstance(event.get("calls"), dict):
             run.timed_out = {str(k): str(v) for k, v in event["calls"].items()}
+        elif kind == "explain_error":  # a bug of the grader's: that failure was charged in full
+            run.notes.append(f"the grader could not look for classic mistakes in {event.get('id')}: {event.get('text')}")
     for test_id in collected:
         run.outcomes[test_id] = _judge(reports.get(test_id, []), problem)
     return run
 
 
+def _explanation(value) -> dict[str, tuple[str, ...]]:
+    """The report's {function: [codes]} as written by harness_plugin.py, or {}."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): tuple(str(c) for c in v) for k, v in value.items() if isinstance(v, list) and v}
+
+
 def _judge(reports: list[dict], problem: str) -> Outcome:
     failed = [r for r in reports if r.get("outcome") == "failed"]
     if failed:
-        return Outcome(False, str(failed[0].get("text", "")))
+        explained = failed[0].get("explained") if len(failed) == 1 and failed[0].get("when") == "call" else None
+        return Outcome(False, str(failed[0].get("text", "")), _explanation(explained))
     skipped = [r for r in reports if r.get("outcome") == "skipped"]
     if skipped:
         return Outcome(False, f"skipped: {skipped[0].get('text', '')}")

@@ -15,7 +15,8 @@ per event to the report file that config names:
     {"e": "collect_error", "path": ..., "text": ...}
     {"e": "collected", "ids": [...]}
     {"e": "start", "id": ...}
-    {"e": "report", "id": ..., "when": "call", "outcome": "failed", "text": ...}
+    {"e": "report", "id": ..., "when": "call", "outcome": "failed", "text": ...,
+     "explained": {"softmax_loss_vectorized": ["reg-missing-in-loss"]}}
     {"e": "durations", "calls": {"softmax_loss_naive": 0.004, ...}}
     {"e": "done"}
 """
@@ -31,6 +32,9 @@ import sys
 from pathlib import Path
 
 
+import pytest
+
+from instructor.grading import mistakes
 from instructor.grading.boundary import Boundary, remote_module
 
 TEXT_LIMIT = 4000  # characters of one failure kept (the end: the error is there)
@@ -40,6 +44,7 @@ _config_path = os.environ.get("GRADER_HARNESS")
 _config: dict = json.loads(Path(_config_path).read_text()) if _config_path else {}
 _report = open(_config["report"], "a", buffering=1, encoding="utf-8") if _config else None
 _boundary: Boundary | None = None
+_recorder = mistakes.Recorder()  # the loss-pair calls of the running test (mistakes.py)
 
 
 def _emit(**event) -> None:
@@ -75,6 +80,8 @@ def pytest_configure(config) -> None:
 
     _boundary = Boundary(_config)
     remote = remote_module(student_code, _boundary, Path(_config["submission"]))
+    for name in mistakes.RECORDED:
+        setattr(remote, name, _recorder.wrap(getattr(remote, name)))
     sys.modules["tests.student_code"] = remote
     sys.modules["tests"].student_code = remote
     sys.meta_path.insert(0, StudentImportGuard({module for module, _, _ in student_code.STUDENT_API.values()}))
@@ -93,14 +100,29 @@ def pytest_collection_finish(session) -> None:
 def pytest_runtest_logstart(nodeid, location) -> None:
     if _boundary is not None:
         _boundary.start_test(nodeid)
+    _recorder.reset()
     _emit(e="start", id=nodeid)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if _config and report.when == "call" and report.failed:
+        # Did classic mistakes, exactly, make every loss call of this test what it was?
+        try:
+            report.explained = _recorder.explain()
+        except Exception as error:  # noqa: BLE001 - not explained: the test costs its full points
+            _emit(e="explain_error", id=report.nodeid, text=f"{type(error).__name__}: {error}")
 
 
 def pytest_runtest_logreport(report) -> None:
     text = str(report.longreprtext)[-TEXT_LIMIT:] if report.failed else ""
     if report.skipped and isinstance(report.longrepr, tuple):
         text = str(report.longrepr[2])
-    _emit(e="report", id=report.nodeid, when=report.when, outcome=report.outcome, text=text)
+    explained = getattr(report, "explained", None)
+    _emit(e="report", id=report.nodeid, when=report.when, outcome=report.outcome, text=text,
+          **({"explained": explained} if explained else {}))
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:

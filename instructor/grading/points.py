@@ -11,16 +11,51 @@ The grader refuses to run if the entries do not sum to TOTAL, if an entry
 matches no test (its points could never be earned) or if a graded test
 matches no entry, so the total below is always the real maximum.
 
-    visible tests (tests/test_softmax.py, tests/test_linear_classifier.py)  50
-    hidden tests (tests/hidden/test_hidden_{softmax,linear_classifier}.py)  20
+    visible tests (tests/test_softmax.py, tests/test_linear_classifier.py)  52
+    hidden tests (tests/hidden/test_hidden_{softmax,linear_classifier}.py)  18
     hidden value checks (tests/hidden/test_hidden_checks.py)                30
                                                                            ---
     TOTAL                                                                  100
+
+One mistake is charged once. A wrong loss fails many tests together (its
+own test, the finite differences, naive == vectorized, the hidden tests and
+value checks); when every call a failing test made to the loss functions is
+exactly the reference with classic mistakes switched on
+(instructor/grading/mistakes.py), those tests do not each cost their points:
+each mistake costs what CHARGES says, once, taken from the points of the
+tests it fails (never more than they are worth). Anything else wrong costs
+the points of the tests it fails, as the table says.
+
+The rubric: what each classic mistake is meant to cost out of 100. The
+self-test (python -m instructor.grading.selftest) grades each of these and
+warns when one costs less than half or more than twice this.
+
+    the loss pair (CHARGES: charged once)             naive  vectorized
+      no reg in the loss                                4       6
+      no reg in the gradient                            4       6
+      the 0.5 * reg convention                          6       8
+      no division by N (loss + gradient)                6       8
+      the -1 on the wrong class                        10      12
+      the gradient's sign flipped                      10      12
+      W modified in place                               4       4
+      W itself returned as dW (and modified)            8       8
+    charged by their tests (the table above)
+      no max shift                                      4       5
+      log(exp / sum) instead of log-sum-exp             3       4
+      a loop in the vectorized version                          5
+      float64 forced on float32 inputs                  3       3
+    the classifier (charged by its tests)
+      no update of W 12, wrong sign of the update 10, no learning rate 6,
+      predict returns probabilities 6, float labels 4, labels not matching
+      the rows 6, the same batch every step 3, np.random instead of rng 2,
+      float64 forced in training 3
 """
 
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+
+from instructor.grading import mistakes
 
 TOTAL = 100
 
@@ -57,22 +92,26 @@ POINTS: list[tuple[str, float, str]] = [
     (S + "test_gradient_is_a_new_array_not_W_itself", 1, "dW is a new array"),
     (S + "test_vectorized_source_has_no_loops", 2, "no loops in the vectorized version"),
     (S + "test_vectorized_runs_the_same_lines_for_any_N", 1, "no hidden loops"),
-    # --- visible: the linear classifier (14) ---
-    (L + "test_softmax_reaches_high_training_accuracy_on_separable_data", 2, "SGD learns"),
+    # --- visible: the linear classifier (16) ---
+    # The SGD tests train the kit's stand-in loss (tests/stand_in.py) on the student's train and
+    # predict; Softmax end to end repeats the loss's own tests, so its points are theirs.
+    (L + "test_sgd_reaches_high_training_accuracy_on_separable_data", 2, "SGD learns"),
+    (L + "test_softmax_trains_end_to_end_with_your_vectorized_loss", 0, "Softmax end to end (graded in the loss)"),
     (L + "test_train_returns_one_loss_per_iteration_and_the_loss_falls", 1, "loss history"),
     (L + "test_training_updates_W", 1, "SGD updates W"),
-    (L + "test_same_seed_gives_the_same_run_and_another_seed_does_not", 1, "batches from rng"),
-    (L + "test_batches_are_*", 2, "batch sampling"),
+    (L + "test_same_seed_gives_the_same_run_and_another_seed_does_not", 2, "batches from rng"),
+    (L + "test_batches_are_random_rows_with_matching_labels", 3, "new random rows every step, with their labels"),
+    (L + "test_batches_are_sampled_with_replacement", 1, "sampling with replacement"),
     (L + "test_float32_training_keeps_float32_weights", 1, "float32 training"),
     (L + "test_train_and_predict_do_not_modify_their_inputs", 1, "no in-place changes"),
     (L + "test_predict_returns_integer_labels_not_scores", 2, "predict returns labels"),
     # Kit code outside the student regions passes even in an untouched stub: no points.
     (L + "test_load_rejects_*", 0, "load() error handling (kit code)"),
     (L + "test_*_before_training_says_so", 0, "untrained-model errors (kit code)"),
-    (L + "*", 3, "initialization, progress, divergence, save/load round trip"),
-    # --- hidden tests (20) ---
+    (L + "*", 2, "initialization, progress, divergence, save/load round trip"),
+    # --- hidden tests (18) ---
     (H + "test_hidden_softmax.py::*", 12, "the softmax pair on new inputs"),
-    (H + "test_hidden_linear_classifier.py::*", 8, "the classifier on new inputs"),
+    (H + "test_hidden_linear_classifier.py::*", 6, "the classifier on new inputs"),
     # --- hidden value checks (30) ---
     (C + "test_loss_and_gradient_values", 11, "loss and gradient values, both versions"),
     (C + "test_extreme_scores_values", 5, "stability, both versions"),
@@ -83,6 +122,25 @@ POINTS: list[tuple[str, float, str]] = [
     (C + "test_sgd_step_follows_the_gradient", 3, "one SGD step"),
     (C + "test_sgd_learns_separable_data", 3, "SGD learns"),
 ]
+
+
+# What each classic mistake in a loss function costs, charged once however many tests it
+# fails (see above). mistakes.py names the codes; each is about one function.
+_LOSS_PAIR_CHARGES = {  # code: (naive, vectorized)
+    "loss-not-averaged": (3, 4),
+    "gradient-not-averaged": (3, 4),
+    "reg-missing-in-loss": (4, 6),
+    "reg-missing-in-gradient": (4, 6),
+    "reg-half-convention": (6, 8),
+    "gradient-sign-flipped": (10, 12),
+    "gradient-wrong-target": (10, 12),
+    "mutates-input": (4, 4),
+    "dW-is-an-input": (4, 4),
+}
+CHARGES: dict[str, dict[str, float]] = {
+    function: {code: costs[i] for code, costs in _LOSS_PAIR_CHARGES.items()}
+    for i, function in enumerate(("softmax_loss_naive", "softmax_loss_vectorized"))
+}
 
 
 class PointsError(ValueError):
@@ -109,6 +167,11 @@ def assign_points(test_ids: list[str]) -> dict[str, float]:
     declared = sum(points for _, points, _ in POINTS)
     if abs(declared - TOTAL) > 1e-9:
         raise PointsError(f"instructor/points.py: the entries sum to {declared}, but TOTAL is {TOTAL}")
+    uncharged = [f"{f} {c}" for f in mistakes.RECORDED for c in mistakes.CODES
+                 if not 0 <= CHARGES.get(f, {}).get(c, -1) <= TOTAL]
+    if uncharged:
+        raise PointsError("instructor/grading/points.py: CHARGES needs a cost between 0 and TOTAL for "
+                          + ", ".join(uncharged))
     members: dict[int, list[str]] = {index: [] for index in range(len(POINTS))}
     unmatched = []
     for test_id in test_ids:
@@ -140,6 +203,33 @@ def split_evenly(total: float, test_ids: list[str]) -> dict[str, float]:
     units = round(total * unit)
     base, extra = divmod(units, len(test_ids))
     return {t: (base + (i < extra)) / unit for i, t in enumerate(test_ids)}
+
+
+def charge_once(explained: dict[str, tuple[float, dict[str, tuple[str, ...]]]]) -> tuple[dict[str, float], list[str]]:
+    """Charge each classic mistake once instead of every test it fails.
+
+    explained: test id -> (its points, {function: its mistakes}) for each failed
+    test that mistakes.py explains. Returns the points each of those tests
+    keeps (the mistakes' costs, capped by what the tests are worth, are taken
+    from them in proportion to their points, rounded to DECIMALS places and
+    adding up exactly), and one line per mistake charged.
+    """
+    if not explained:
+        return {}, []
+    worth = {test_id: value for test_id, (value, _) in explained.items()}
+    found = sorted({(f, c) for _, by_function in explained.values() for f, codes in by_function.items() for c in codes})
+    pool = sum(worth.values())
+    charged = min(pool, sum(CHARGES[f][c] for f, c in found))
+    unit = 10**DECIMALS
+    keep_units = round((pool - charged) * unit)
+    exact = {t: keep_units * w / pool if pool else 0.0 for t, w in worth.items()}
+    kept = {t: int(v) for t, v in exact.items()}
+    for t in sorted(exact, key=lambda t: kept[t] - exact[t])[: keep_units - sum(kept.values())]:
+        kept[t] += 1  # largest remainders first
+    lines = [f"{f}: {c} costs {CHARGES[f][c]:g} points, charged once" for f, c in found]
+    if charged < sum(CHARGES[f][c] for f, c in found):
+        lines.append(f"(capped at {charged:g}: the points of the {len(worth)} tests these mistakes fail)")
+    return {t: k / unit for t, k in kept.items()}, lines
 
 
 def is_hidden(test_id: str) -> bool:

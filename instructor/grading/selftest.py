@@ -11,10 +11,11 @@ first), then grades a built-in suite against it, in the sandbox:
   attack), which must not score more (an attack that breaks its own
   channel to the grader scores less).
 
-It prints one table (each mistake's cost beside its intended cost, marked
-when it is over 3 times that) and warns when a mistake loses nothing or its
-named test no longer fails, a correct variant loses anything, or an attack
-scores more than its twin (exit status 1). The suite does not copy lines
+It prints one table (each mistake's cost beside its intended cost: the
+rubric, also in instructor/grading/points.py) and warns when a mistake loses
+nothing, costs less than half or more than twice its intended points, or its
+named test no longer fails, when a correct variant loses anything, or when an
+attack scores more than its twin (exit status 1). The suite does not copy lines
 of the reference solution: it brings its own correct code for every
 solution region (softmax.py: 0 naive, 1 vectorized; linear_classifier.py:
 0 the batch, 1 the update, 2 predict) and makes each mistake by editing
@@ -34,7 +35,9 @@ from instructor.markers import BEGIN, END
 SOFTMAX, LINEAR = "classifiers/softmax.py", "classifiers/linear_classifier.py"
 NAIVE, VECTORIZED = (SOFTMAX, 0), (SOFTMAX, 1)
 BATCH, UPDATE, PREDICT = (LINEAR, 0), (LINEAR, 1), (LINEAR, 2)
-COSTLY = 3.0  # a mistake that costs more than this many times its intended points is marked in the table
+# A mistake should cost roughly its intended points: warned about beyond this factor either way.
+# (Mistakes points.CHARGES knows cost exactly that; the others cost the points of the tests they fail.)
+ROUGHLY = 2.0
 
 # The suite's own correct code for every solution region: the kit's setup lines
 # (loss = 0.0, dW = np.zeros_like(W), X_batch = None, ...) sit outside the regions.
@@ -413,8 +416,10 @@ def judge(cases: dict[str, Case], grades: dict) -> tuple[list[Row], list[str]]:
             note = f"intended {case.intended:g}"
             if lost == 0:
                 warnings.append(f"{name}: loses no points; add a test or points for it")
-            elif lost > COSTLY * case.intended:
-                note += f", {lost / case.intended:.1f}x: charged by many tests"
+            elif not case.intended / ROUGHLY <= lost <= ROUGHLY * case.intended:
+                note += f", {lost / case.intended:.2g}x"
+                warnings.append(f"{name}: costs {lost:g} points, intended {case.intended:g}; change its tests' "
+                                "points or its CHARGES entry in instructor/grading/points.py")
             if case.must_fail and not any(case.must_fail in t for t in failed):
                 warnings.append(f"{name}: {case.must_fail} no longer fails")
         elif case.kind in ("variant", "reference") and lost > 0:
@@ -437,8 +442,9 @@ def print_report(rows: list[Row], warnings: list[str], out=None) -> None:
     print(file=out)
     for warning in warnings:
         print(f"WARNING: {warning}", file=out)
-    print("self-test: " + (f"{len(warnings)} warning(s)" if warnings else "every mistake costs points, every correct "
-                           "variant gets full marks, no attack scores more than its twin"), file=out)
+    print("self-test: " + (f"{len(warnings)} warning(s)" if warnings else "every mistake costs roughly its intended "
+                           "points, every correct variant gets full marks, no attack scores more than its twin"),
+          file=out)
 
 
 def main(argv: list[str] | None = None) -> int:

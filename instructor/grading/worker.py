@@ -82,7 +82,8 @@ class Worker:
 
     def encode_object(self, value, encoder: wire.Encoder):
         module = getattr(type(value), "__module__", "") or ""
-        if module.startswith("classifiers.") and not callable(value):
+        kit_modules = {m for m, kind, _ in self.student_code.STUDENT_API.values() if kind == "class"}
+        if (module.startswith("classifiers.") or module in kit_modules) and not callable(value):
             handle = len(self.objects) + 1
             self.objects[handle] = value
             return {"$": "object", "h": handle, "class": type(value).__name__}

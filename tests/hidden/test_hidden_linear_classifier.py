@@ -1,12 +1,16 @@
 """Hidden tests for classifiers/linear_classifier.py: the SGD step, predict and
 training, checked against quantities the test computes itself.
+
+Training uses OneVsRestLogistic (tests/stand_in.py: the student's train and
+predict with the kit's own loss), so these grade the SGD loop alone, not the
+softmax loss a second time.
 """
 
 import numpy as np
 import pytest
 
-from tests.student_code import Softmax, train_recording_batches
-from tests.hidden.reference import reference_loss
+from tests.student_code import OneVsRestLogistic, Softmax, train_recording_batches
+from tests.hidden.reference import reference_one_vs_rest_loss
 
 
 # Deliberately not imported from tests/test_linear_classifier.py: hidden tests
@@ -26,10 +30,10 @@ def test_hidden_one_sgd_step_is_W_minus_learning_rate_times_dW(dtype):
     rng = np.random.default_rng(12)
     W0 = (0.3 * rng.standard_normal((5, 3))).astype(dtype)
     X, y = rng.standard_normal((1, 5)).astype(dtype), np.array([2])
-    model = Softmax()
+    model = OneVsRestLogistic()
     model.W = W0.copy()
     history = model.train(X, y, learning_rate=0.7, reg=0.05, num_iters=1, batch_size=3, seed=1)
-    loss_ref, dW_ref = reference_loss(W0, X, y, 0.05)
+    loss_ref, dW_ref = reference_one_vs_rest_loss(W0, X, y, 0.05)
     assert model.W.dtype == dtype, f"training changed W from {np.dtype(dtype)} to {model.W.dtype}"
     rtol = 1e-4 if dtype == np.float32 else 1e-9
     np.testing.assert_allclose(model.W, W0 - 0.7 * dW_ref, rtol=rtol, atol=1e-6,
@@ -39,14 +43,14 @@ def test_hidden_one_sgd_step_is_W_minus_learning_rate_times_dW(dtype):
 
 def test_hidden_history_holds_the_loss_of_each_batch():
     X, y = blobs(num_train=30)
-    history, seen = train_recording_batches(Softmax(), X, y, learning_rate=1e-3, num_iters=7, batch_size=8, seed=2)
+    history, seen = train_recording_batches(OneVsRestLogistic(), X, y, learning_rate=1e-3, num_iters=7, batch_size=8, seed=2)
     losses = [loss for _, _, loss in seen]
     assert history == pytest.approx(losses), "train should return the loss of every iteration, in order"
 
 
 def test_hidden_float32_training_and_prediction():
     X, y = blobs()
-    model = Softmax()
+    model = OneVsRestLogistic()
     model.train(X.astype(np.float32), y, learning_rate=1e-2, num_iters=150, batch_size=32, seed=4)
     assert model.W.dtype == np.float32, f"float32 data should train float32 weights, got {model.W.dtype}"
     y_pred = model.predict(X.astype(np.float32))
@@ -67,7 +71,7 @@ def test_hidden_predict_is_the_argmax_of_the_scores_as_integers():
 
 def test_hidden_training_a_second_time_continues_from_the_learned_W():
     X, y = blobs()
-    model = Softmax()
+    model = OneVsRestLogistic()
     first = model.train(X, y, learning_rate=1e-2, num_iters=100, batch_size=40, seed=5)
     second = model.train(X, y, learning_rate=1e-2, num_iters=20, batch_size=40, seed=6)
     assert np.mean(second) < np.mean(first[:20]), "the second call should start from the trained W"
@@ -77,6 +81,6 @@ def test_hidden_a_read_only_X_and_y_can_be_trained_on():
     X, y = blobs(num_train=60)
     X.flags.writeable = False
     y.flags.writeable = False
-    model = Softmax()
+    model = OneVsRestLogistic()
     model.train(X, y, learning_rate=1e-2, num_iters=20, batch_size=10, seed=7)
     model.predict(X)
