@@ -72,10 +72,11 @@ def grade_one(bundle: Bundle, submission: Path, name: str, limits: Limits, isola
         worth = bundle.points[test_id]
         message = outcome.message[-OUTPUT_LIMIT:]
         if test_id in kept:
-            mistakes = "; ".join(f"{f}: {', '.join(codes)}" for f, codes in outcome.explained.items())
-            message = (f"Charged once: this failure comes from a classic mistake ({mistakes}), which costs its "
-                       f"rubric points once across every test it fails; this test keeps {kept[test_id]:g} of its "
-                       f"{worth:g} points.\n\n{message[-(OUTPUT_LIMIT // 2):]}")
+            mistakes = "; ".join(f"{f}: {', '.join(f'{c} ({points.CHARGES[f][c]:g} points)' for c in codes)}"
+                                 for f, codes in outcome.explained.items())
+            message = (f"Charged once: this failure comes from {mistakes}, which costs that much in all, however "
+                       f"many tests it fails; this test keeps {kept[test_id]:g} of its {worth:g} points.\n\n"
+                       f"{message[-(OUTPUT_LIMIT // 2):]}")
         grade.tests.append(TestResult(name=test_id, max_score=worth,
                                       score=worth if outcome.passed else kept.get(test_id, 0.0),
                                       passed=outcome.passed, output=message,
