@@ -78,10 +78,10 @@ class Call:
 
     function: str
     inputs: tuple  # (W, X, y, reg) as the function received them, or () if they were not those
-    after: tuple = ()  # (W, X, y) after the call, if it changed any of them
+    after: tuple = ()  # (W, X, y) after the call if it changed any of them; ("invalid",) if no longer inputs
     loss: object = None
     dW: object = None
-    clean: bool = False  # returned (loss, dW): a float and an array of W's shape and dtype, not an input
+    clean: bool = False  # returned (loss, dW): a Python float and an array of W's shape and dtype
     aliased: bool = False  # dW was one of the input arrays
 
     def nbytes(self) -> int:
