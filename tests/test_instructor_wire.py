@@ -1,4 +1,4 @@
-"""Tests for instructor/grading/wire.py: the boundary carries data and nothing else (left out of the kit)."""
+"""Tests for instructor/grading/wire.py: the boundary carries data and nothing else, and says when a worker exits (left out of the kit)."""
 
 from __future__ import annotations
 
@@ -95,3 +95,25 @@ def test_malformed_frames_raise_wire_error(stream):
 def test_malformed_values_raise_wire_error(spec):
     with pytest.raises(wire.WireError):
         wire.Decoder([b"\x00" * 8]).decode(spec)
+
+
+# --- the boundary: a worker that exits ---------------------------------------
+
+
+@pytest.mark.parametrize("linger", [0.0, 0.3])
+def test_a_worker_that_exits_mid_call_is_reported_as_exiting_not_as_garbage(tmp_path, linger):
+    # os._exit in student code: the worker's output ends first and the process is seen to
+    # exit a moment later (longer inside bubblewrap); the message must name the exit.
+    import sys
+
+    from instructor.grading.boundary import Boundary, StudentCodeError
+
+    script = ("import os, sys, time\nsys.stdin.buffer.read(1)\nos.write(1, b'\\x00\\x00')\nos.close(1)\n"
+              f"time.sleep({linger})\nos._exit(3)\n")
+    boundary = Boundary({"worker_command": [sys.executable, "-c", script], "worker_env": {},
+                         "worker_log": str(tmp_path / "worker.log"), "worker_cwd": str(tmp_path)})
+    try:
+        with pytest.raises(StudentCodeError, match="exited with code 3"):
+            boundary.call("softmax_loss_naive", {"op": "call", "name": "softmax_loss_naive"}, (1.0,))
+    finally:
+        boundary.close()

@@ -41,6 +41,7 @@ UNKNOWN_TIMEOUT = 10.0  # seconds for an entry point the reference never called
 MAX_FILE_BYTES = 64 * 2**20  # a file passed to or from a call (a saved model is ~250 kB)
 OUTPUT_TAIL = 2000  # characters of the worker's stderr shown after a crash
 READ_CHUNK = 1 << 20  # bytes read from the worker at a time
+EXIT_GRACE = 1.0  # seconds to wait for a worker whose output ended to be seen exiting
 
 
 class StudentCodeError(Exception):
@@ -212,6 +213,10 @@ class Boundary:
             raise StudentTimeout(f"this test used up its {self.test_budget:g} s "
                                  f"for calls into your code during {key}") from None
         except (wire.WireError, OSError) as error:
+            try:  # a worker that exits closes its output a moment before it can be seen to have exited
+                worker.process.wait(timeout=EXIT_GRACE)
+            except subprocess.TimeoutExpired:
+                pass
             self.test_used += time.monotonic() - started
             alive = worker.process.poll() is None
             worker.kill()
