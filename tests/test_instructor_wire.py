@@ -1,4 +1,7 @@
-"""Tests for instructor/grading/wire.py: the boundary carries data and nothing else, and says when a worker exits (left out of the kit)."""
+"""Tests for instructor/grading/wire.py: the boundary carries data and nothing else (left out of the kit).
+
+And one for boundary.py: a worker that exits mid-call is reported as exiting.
+"""
 
 from __future__ import annotations
 

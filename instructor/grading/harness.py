@@ -205,7 +205,8 @@ def _outcomes(events: list[dict], problem: str) -> HarnessRun:
         elif kind == "timed_out" and isinstance(event.get("calls"), dict):
             run.timed_out = {str(k): str(v) for k, v in event["calls"].items()}
         elif kind == "explain_error":  # a bug of the grader's: that failure was charged in full
-            run.notes.append(f"the grader could not look for classic mistakes in {event.get('id')}: {event.get('text')}")
+            run.notes.append(f"the grader could not look for classic mistakes in {event.get('id')}: "
+                             f"{event.get('text')}")
     for test_id in collected:
         run.outcomes[test_id] = _judge(reports.get(test_id, []), problem)
     return run
