@@ -37,10 +37,10 @@ def loss_fn(request):
 
 
 def assert_computed(fn, loss):
-    """Checks that compare results with each other would all pass a loss of exactly 0.
+    """Checks of properties that a loss of exactly 0 (and a dW of zeros) would have too.
 
     For the moderate scores of these checks the cross-entropy is positive, so
-    a loss of 0 means nothing was computed yet.
+    a loss of 0 means nothing was computed yet: no points for its properties.
     """
     assert loss > 0, (f"{fn.__name__} returned a loss of {loss!r}, but the cross-entropy of moderate "
                       "scores is positive: is the loss computed yet?")
@@ -63,6 +63,7 @@ def test_returns_python_float_loss_and_gradient_shaped_like_W(loss_fn):
     assert isinstance(loss, float), f"loss should be a Python float, got {type(loss).__name__}"
     assert dW.shape == W.shape, f"dW should have W's shape {W.shape}, got {dW.shape}"
     assert dW.dtype == W.dtype, f"dW should have W's dtype {W.dtype}, got {dW.dtype}"
+    assert_computed(loss_fn, loss)
 
 
 def test_float32_inputs_give_float32_gradient(loss_fn):
@@ -70,6 +71,7 @@ def test_float32_inputs_give_float32_gradient(loss_fn):
     loss, dW = loss_fn(W.astype(np.float32), X.astype(np.float32), y, 0.1)
     assert dW.dtype == np.float32, f"float32 W and X should give a float32 dW, got {dW.dtype}"
     loss64, dW64 = loss_fn(W, X, y, 0.1)
+    assert_computed(loss_fn, loss64)
     assert loss == pytest.approx(loss64, rel=1e-5)
     np.testing.assert_allclose(dW, dW64, rtol=1e-3, atol=1e-6)
 
@@ -289,15 +291,17 @@ def test_inputs_are_not_modified(problem, reg):
     W, X, y = problem
     for fn in LOSS_FUNCTIONS.values():
         W_before, X_before, y_before = W.copy(), X.copy(), y.copy()
-        fn(W, X, y, reg)
+        loss, _ = fn(W, X, y, reg)
         for name, after, before in (("W", W, W_before), ("X", X, X_before), ("y", y, y_before)):
             assert np.array_equal(after, before), f"{fn.__name__} modified its input {name} in place"
+        assert_computed(fn, loss)
 
 
 def test_gradient_is_a_new_array_not_W_itself(loss_fn):
     W, X, y = small_problem()
-    _, dW = loss_fn(W, X, y, 0.1)
+    loss, dW = loss_fn(W, X, y, 0.1)
     assert not np.shares_memory(dW, W), "dW must be a new array: updating it would change W"
+    assert_computed(loss_fn, loss)
 
 
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)

@@ -92,10 +92,11 @@ def test_loss_functions_leave_inputs_unchanged():
     for fn in LOSS_FUNCTIONS.values():
         W, X, y = problem(107, 8, 5, 3)
         copies = W.copy(), X.copy(), y.copy()
-        fn(W, X, y, 0.5)
+        loss, _ = fn(W, X, y, 0.5)
         for name, after, before in zip("WXy", (W, X, y), copies):
             assert after.dtype == before.dtype and np.array_equal(after, before), (
                 f"{fn.__name__} modified its input {name} in place")
+        assert loss > 0, f"{fn.__name__} returned a loss of {loss!r}: is it computed yet?"
 
 
 def test_vectorized_has_no_loops():
