@@ -78,7 +78,8 @@ class Call:
 
     function: str
     inputs: tuple  # (W, X, y, reg) as the function received them, or () if they were not those
-    after: tuple = ()  # (W, X, y) after the call if it changed any of them; ("invalid",) if no longer inputs
+    mutated: bool = False  # the call changed W, X or y
+    after: tuple = ()  # (W, X, y) as the call left them, when it changed them and they are still valid inputs
     loss: object = None
     dW: object = None
     clean: bool = False  # returned (loss, dW): a Python float and an array of W's shape and dtype
@@ -128,8 +129,9 @@ class Recorder:
         now = _raw_inputs(args, kwargs)[:3]  # the same arrays, perhaps changed by the call
         call.aliased = isinstance(dW, np.ndarray) and any(
             isinstance(a, np.ndarray) and np.shares_memory(dW, a) for a in now)
-        if any(not _same(before, after) for before, after in zip(call.inputs[:3], now)):
-            call.after = tuple(a.copy() for a in now) if _inputs(now + (call.inputs[3],), {}) else ("invalid",)
+        call.mutated = any(not _same(before, after) for before, after in zip(call.inputs[:3], now))
+        if call.mutated and _inputs(now + (call.inputs[3],), {}):
+            call.after = tuple(a.copy() for a in now)
         W = call.inputs[0]
         call.clean = (isinstance(loss, float) and isinstance(dW, np.ndarray) and dW.shape == W.shape
                       and dW.dtype == W.dtype)
@@ -193,26 +195,18 @@ def explain(calls: list[Call]) -> dict[str, tuple[str, ...]] | None:
 
 def _explain_function(calls: list[Call]) -> tuple[str, ...] | None:
     """The fewest codes that every call of one function fits, () if it needs none, None if none fits."""
-    loss_left, gradient_left = list(LOSS_OPTIONS), list(GRADIENT_OPTIONS)
+    loss_left, gradient_left = LOSS_OPTIONS, GRADIENT_OPTIONS
     call_codes: list[str] = []
     for call in calls:
         if not call.clean:
             return None
-        fits = []
-        for inputs in (call.inputs, (*call.after, call.inputs[3]) if len(call.after) == 3 else None):
-            if inputs is None:
-                continue
-            parts = _parts(*inputs)
-            fits.append(([o for o in loss_left if _loss_fits(call, parts, o[0])],
-                         [o for o in gradient_left if _gradient_fits(call, parts, o[0])]))
-        loss_left = [o for o in LOSS_OPTIONS if any(o in f[0] for f in fits)]
-        gradient_left = [o for o in GRADIENT_OPTIONS if any(o in f[1] for f in fits)]
+        # A call that changed its inputs may have computed from them before or after the change.
+        versions = [_parts(*call.inputs)] + ([_parts(*call.after, call.inputs[3])] if call.after else [])
+        loss_left = [o for o in loss_left if any(_loss_fits(call, parts, o[0]) for parts in versions)]
+        gradient_left = [o for o in gradient_left if any(_gradient_fits(call, parts, o[0]) for parts in versions)]
         if not loss_left or not gradient_left:
             return None
-        if call.after:
-            call_codes.append("mutates-input")
-        if call.aliased:
-            call_codes.append("dW-is-an-input")
+        call_codes += ["mutates-input"] * call.mutated + ["dW-is-an-input"] * call.aliased
     loss_codes = min((codes for _, codes in loss_left), key=len)
     gradient_codes = min((codes for _, codes in gradient_left), key=len)
     return tuple(dict.fromkeys(loss_codes + gradient_codes + tuple(call_codes)))

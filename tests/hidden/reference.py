@@ -26,14 +26,14 @@ def reference_one_vs_rest_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg:
     """tests/stand_in.py's loss, written again here for the hidden tests, in float64.
 
     The sum over classes of the logistic loss of "is it class c?", averaged over
-    examples, + reg * sum(W**2); the gradient uses the sigmoid through exp of
-    -|s| so it cannot overflow.
+    examples, + reg * sum(W**2); the sigmoid is exp(s - softplus(s)), which
+    cannot overflow.
     """
     W64, X64 = W.astype(np.float64), X.astype(np.float64)
     scores = X64 @ W64  # (N, C)
     targets = np.eye(W.shape[1])[y]  # (N, C)
-    softplus = np.maximum(scores, 0) + np.log1p(np.exp(-np.abs(scores)))  # log(1 + e^s)
+    softplus = np.maximum(scores, 0) + np.log1p(np.exp(-np.abs(scores)))  # log(1 + e^s), no overflow
     loss = np.sum(softplus - targets * scores) / len(y) + reg * np.sum(W64 * W64)
-    sigmoid = np.where(scores >= 0, 1 / (1 + np.exp(-np.abs(scores))), np.exp(-np.abs(scores)) / (1 + np.exp(-np.abs(scores))))
+    sigmoid = np.exp(scores - softplus)  # e^s / (1 + e^s)
     dW = X64.T @ (sigmoid - targets) / len(y) + 2 * reg * W64
     return float(loss), dW
