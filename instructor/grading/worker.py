@@ -61,6 +61,8 @@ class Worker:
         import tests.student_code as student_code  # the kit's own, from the worker's copy
 
         self.student_code = student_code
+        # Objects of the classes in these modules stay here and cross as handles.
+        self.object_modules = {module for module, _, _ in student_code.STUDENT_API.values()}
 
     # --- values in and out -------------------------------------------------------
 
@@ -81,9 +83,7 @@ class Worker:
         raise wire.WireError(f"an unknown tag {tag!r}")
 
     def encode_object(self, value, encoder: wire.Encoder):
-        module = getattr(type(value), "__module__", "") or ""
-        kit_modules = {m for m, kind, _ in self.student_code.STUDENT_API.values() if kind == "class"}
-        if (module.startswith("classifiers.") or module in kit_modules) and not callable(value):
+        if getattr(type(value), "__module__", None) in self.object_modules and not callable(value):
             handle = len(self.objects) + 1
             self.objects[handle] = value
             return {"$": "object", "h": handle, "class": type(value).__name__}
