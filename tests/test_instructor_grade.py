@@ -36,6 +36,7 @@ from pathlib import Path
 import pytest
 
 from instructor.grading import cli, sandbox, selftest
+from instructor.grading import points as points_table
 from instructor.grading.bundle import build_bundle
 from instructor.grading.results import Grade, failure_summary
 from instructor.grading.sandbox import Limits
@@ -235,6 +236,8 @@ def failed(grade: Grade) -> dict[str, str]:
 def test_points_sum_to_the_documented_total(bundle):
     assert sum(Decimal(str(p)) for p in bundle.points.values()) == 100, "per-test points must add up exactly"
     assert all(points >= 0 for points in bundle.points.values())
+    # What a classic mistake costs is pinned with the bundle too, for regrades.
+    assert bundle.charges == points_table.CHARGES
 
 
 def test_untouched_student_kit_scores_zero(graded):

@@ -196,6 +196,14 @@ def test_nothing_explained_charges_nothing():
     assert points.charge_once({}) == ({}, [])
 
 
+def test_a_mistake_without_a_cost_in_the_bundle_is_charged_in_full():
+    # A bundle pinned before CHARGES existed (or without this code) charges as it did then.
+    explained = {"a": (2.0, {VECTORIZED: ("reg-missing-in-loss",)}), "b": (3.0, {VECTORIZED: ("mutates-input",)})}
+    kept, lines = points.charge_once(explained, {VECTORIZED: {"reg-missing-in-loss": 1.0}})
+    assert kept == {"a": 1.0} and lines == [f"{VECTORIZED}: reg-missing-in-loss costs 1 points, charged once"]
+    assert points.charge_once(explained, {}) == ({}, [])
+
+
 def test_the_harness_report_carries_the_explanation_of_a_failed_call_only():
     from instructor.grading.harness import _outcomes
 

@@ -6,7 +6,8 @@
                       through the worker)
       worker/         the student's side: the released kit, exactly what the
                       student has; each submission's files go into a copy
-      manifest.json   the graded test ids, the points of each, and the
+      manifest.json   the graded test ids, the points of each, what each
+                      classic mistake costs (points.CHARGES), and the
                       reference solution's longest call per entry point
                       (the worker's timeouts are sized from it)
 
@@ -43,6 +44,7 @@ class Bundle:
     points: dict[str, float]  # every graded test -> its points
     budgets: dict[str, float]  # entry point -> the reference's longest call, in seconds
     graded_files: list[str]  # what a submission brings: the student's files
+    charges: dict[str, dict[str, float]]  # function -> classic mistake -> its cost, charged once
 
     @property
     def harness(self) -> Path:
@@ -73,7 +75,8 @@ def build_bundle(repo: Path, dest: Path) -> Bundle:
     for name in graded:
         harness_kit.pop(name, None)
     release.write_files(harness_kit, dest / "harness")
-    release.write_files(release.build_kit(repo, check_notebook_sources=False), dest / "worker")
+    worker_kit = release.build_kit(repo, check_notebook_sources=False)  # what students have: the stubs
+    release.write_files(worker_kit, dest / "worker")
     solved = release.build_kit(repo, solutions=True, check_notebook_sources=False)
     reference = {name: solved[name][0] for name in graded}
     with tempfile.TemporaryDirectory(prefix="grader-reference-") as tmp:
@@ -89,8 +92,7 @@ def build_bundle(repo: Path, dest: Path) -> Bundle:
         raise BundleError(f"the reference solution fails {len(failing)} graded test(s); fix the tests or the "
                           f"solution first:\n{listing}")
     table = points.assign_points(run.collected)
-    stubs = {name: data for name, (data, _) in release.build_kit(repo, check_notebook_sources=False).items()
-             if name in graded}
+    stubs = {name: data for name, (data, _) in worker_kit.items() if name in graded}
     with tempfile.TemporaryDirectory(prefix="grader-stub-") as tmp:
         stub_run = run_harness(dest / "harness", dest / "worker", list(points.GRADED_TEST_PATHS), stubs, Path(tmp),
                                REFERENCE_LIMITS, trusted_isolation(), budgets=run.durations)
@@ -99,7 +101,7 @@ def build_bundle(repo: Path, dest: Path) -> Bundle:
         listing = "\n".join(f"  {t}: {p:g} points" for t, p in earned.items())
         raise BundleError(f"the untouched student kit would earn {sum(earned.values()):g} points; give these tests "
                           f"0 points in instructor/grading/points.py (they test kit code) or fix them:\n{listing}")
-    manifest = {"tests": run.collected, "points": table,
+    manifest = {"tests": run.collected, "points": table, "charges": points.CHARGES,
                 "budgets": run.durations, "graded_files": graded}
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return load_bundle(dest)
@@ -109,7 +111,8 @@ def load_bundle(root: Path) -> Bundle:
     try:
         manifest = json.loads((root / "manifest.json").read_text())
         return Bundle(root=root, tests=list(manifest["tests"]), points=dict(manifest["points"]),
-                      budgets=dict(manifest["budgets"]), graded_files=list(manifest["graded_files"]))
+                      budgets=dict(manifest["budgets"]), graded_files=list(manifest["graded_files"]),
+                      charges=dict(manifest.get("charges", {})))  # older bundles: nothing is charged once
     except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
         raise BundleError(f"{root} is not a grading bundle ({err}); build one with "
                           "`python -m instructor.grading.bundle DIR` or leave out --bundle") from err

@@ -67,12 +67,12 @@ def grade_one(bundle: Bundle, submission: Path, name: str, limits: Limits, isola
     # A classic mistake costs its rubric points once, not the points of every test it fails.
     kept, charges = points.charge_once({test_id: (bundle.points[test_id], outcome.explained)
                                         for test_id, outcome in results.items()
-                                        if not outcome.passed and outcome.explained})
+                                        if not outcome.passed and outcome.explained}, bundle.charges)
     for test_id, outcome in results.items():
         worth = bundle.points[test_id]
         message = outcome.message[-OUTPUT_LIMIT:]
         if test_id in kept:
-            mistakes = "; ".join(f"{f}: {', '.join(f'{c} ({points.CHARGES[f][c]:g} points)' for c in codes)}"
+            mistakes = "; ".join(f"{f}: {', '.join(f'{c} ({bundle.charges[f][c]:g} points)' for c in codes)}"
                                  for f, codes in outcome.explained.items())
             message = (f"Charged once: this failure comes from {mistakes}, which costs that much in all, however "
                        f"many tests it fails; this test keeps {kept[test_id]:g} of its {worth:g} points.\n\n"

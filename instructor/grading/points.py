@@ -189,47 +189,50 @@ def assign_points(test_ids: list[str]) -> dict[str, float]:
         )
     points: dict[str, float] = {}
     for index, ids in members.items():
-        points.update(split_evenly(POINTS[index][1], ids))
+        points.update(apportion(POINTS[index][1], dict.fromkeys(ids, 1.0)))
     return points
 
 
-def split_evenly(total: float, test_ids: list[str]) -> dict[str, float]:
-    """Share `total` among the tests, rounded to DECIMALS places, adding up to `total` exactly.
+def apportion(total: float, weights: dict[str, float]) -> dict[str, float]:
+    """Share `total` among the keys in proportion to their weights, rounded to DECIMALS places.
 
-    Largest remainders get the leftover units, earliest tests first on ties, so
-    the per-test points a gradebook shows (and Gradescope adds up) sum to the entry.
+    The shares add up to `total` exactly: the leftover units go to the largest
+    remainders, earliest keys first on ties, so the per-test points a gradebook
+    shows (and Gradescope adds up) sum to their entry.
     """
     unit = 10**DECIMALS
     units = round(total * unit)
-    base, extra = divmod(units, len(test_ids))
-    return {t: (base + (i < extra)) / unit for i, t in enumerate(test_ids)}
+    whole = sum(weights.values())
+    exact = {key: units * weight / whole if whole else 0.0 for key, weight in weights.items()}
+    shares = {key: int(value) for key, value in exact.items()}
+    for key in sorted(exact, key=lambda k: shares[k] - exact[k])[: units - sum(shares.values())]:
+        shares[key] += 1
+    return {key: share / unit for key, share in shares.items()}
 
 
-def charge_once(explained: dict[str, tuple[float, dict[str, tuple[str, ...]]]]) -> tuple[dict[str, float], list[str]]:
+def charge_once(explained: dict[str, tuple[float, dict[str, tuple[str, ...]]]],
+                charges: dict[str, dict[str, float]] = CHARGES) -> tuple[dict[str, float], list[str]]:
     """Charge each classic mistake once instead of every test it fails.
 
     explained: test id -> (its points, {function: its mistakes}) for each failed
-    test that mistakes.py explains. Returns the points each of those tests
-    keeps (the mistakes' costs, capped by what the tests are worth, are taken
-    from them in proportion to their points, rounded to DECIMALS places and
-    adding up exactly), and one line per mistake charged.
+    test that mistakes.py explains; charges: the costs (a bundle's own, so a
+    regrade with a pinned bundle charges what it did then). Returns the points
+    each of those tests keeps (the mistakes' costs, capped by what the tests
+    are worth, are taken from them in proportion to their points), and one
+    line per mistake charged. A test whose mistakes have no cost in `charges`
+    keeps nothing: it is charged in full.
     """
-    if not explained:
+    worth = {test_id: value for test_id, (value, by_function) in explained.items()
+             if all(c in charges.get(f, {}) for f, codes in by_function.items() for c in codes)}
+    if not worth:
         return {}, []
-    worth = {test_id: value for test_id, (value, _) in explained.items()}
-    found = sorted({(f, c) for _, by_function in explained.values() for f, codes in by_function.items() for c in codes})
-    pool = sum(worth.values())
-    charged = min(pool, sum(CHARGES[f][c] for f, c in found))
-    unit = 10**DECIMALS
-    keep_units = round((pool - charged) * unit)
-    exact = {t: keep_units * w / pool if pool else 0.0 for t, w in worth.items()}
-    kept = {t: int(v) for t, v in exact.items()}
-    for t in sorted(exact, key=lambda t: kept[t] - exact[t])[: keep_units - sum(kept.values())]:
-        kept[t] += 1  # largest remainders first
-    lines = [f"{f}: {c} costs {CHARGES[f][c]:g} points, charged once" for f, c in found]
-    if charged < sum(CHARGES[f][c] for f, c in found):
+    found = sorted({(f, c) for test_id in worth for f, codes in explained[test_id][1].items() for c in codes})
+    cost = sum(charges[f][c] for f, c in found)
+    charged = min(sum(worth.values()), cost)
+    lines = [f"{f}: {c} costs {charges[f][c]:g} points, charged once" for f, c in found]
+    if charged < cost:
         lines.append(f"(capped at {charged:g}: the points of the {len(worth)} tests these mistakes fail)")
-    return {t: k / unit for t, k in kept.items()}, lines
+    return apportion(sum(worth.values()) - charged, worth), lines
 
 
 def is_hidden(test_id: str) -> bool:
