@@ -75,12 +75,13 @@ it raises becomes a finding.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from kit.display import verdict_table
 
 CODES = (
     "not-implemented", "loss-not-averaged", "gradient-not-averaged", "reg-missing-in-loss",
@@ -155,12 +156,8 @@ class Report:
         return "\n".join([head, *(f"  {finding}" for finding in self.findings)])
 
     def _repr_html_(self) -> str:
-        colour = "#1a7f37" if self.passed else "#cf222e"
         rows = [(self.name, "PASS: no mistake found" if self.passed else "FAIL")]
-        rows += [(finding.code, finding.message) for finding in self.findings]
-        cells = "".join(f"<tr><th style='text-align:left'>{html.escape(a)}</th>"
-                        f"<td style='text-align:left'>{html.escape(b)}</td></tr>" for a, b in rows)
-        return f"<table style='border-left:4px solid {colour}'>{cells}</table>"
+        return verdict_table(rows + [(finding.code, finding.message) for finding in self.findings], self.passed)
 
 
 def report_loss(loss_fn: Callable, name: str | None = None, **options) -> Report:

@@ -29,12 +29,13 @@ Typical use, from assignment.ipynb:
 
 from __future__ import annotations
 
-import html
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from kit.display import verdict_table
 
 # Step size h of the centred difference: its truncation error grows like h^2
 # and its float64 rounding error like 1e-16 * |f| / h. On mean-subtracted
@@ -56,19 +57,22 @@ REL_ERROR_BAD = 1e-2
 PASS_THRESHOLD = 1e-5
 
 
-def rel_error(a: np.ndarray, b: np.ndarray) -> float:
-    """Maximum elementwise relative error between a and b (any equal shapes).
+def relative_errors(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Entrywise relative error |a - b| / max(|a| + |b|, REL_ERROR_FLOOR) of two arrays of one shape.
 
-    Both zero gives 0.0, not NaN: the denominator never drops below
-    REL_ERROR_FLOOR.
+    Both zero gives 0.0, not NaN: the denominator never drops below REL_ERROR_FLOOR.
     """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"rel_error: expected arrays of the same shape, got {a.shape} and {b.shape}")
-    if a.size == 0:
-        return 0.0
-    return float(np.max(np.abs(a - b) / np.maximum(REL_ERROR_FLOOR, np.abs(a) + np.abs(b))))
+        raise ValueError(f"relative error: expected arrays of the same shape, got {a.shape} and {b.shape}")
+    return np.abs(a - b) / np.maximum(REL_ERROR_FLOOR, np.abs(a) + np.abs(b))
+
+
+def rel_error(a: np.ndarray, b: np.ndarray) -> float:
+    """The largest entrywise relative error between a and b (0.0 for empty arrays)."""
+    errors = relative_errors(a, b)
+    return float(errors.max()) if errors.size else 0.0
 
 
 def _centered_difference(f: Callable[[np.ndarray], object], x: np.ndarray, ix: tuple, h: float):
@@ -115,30 +119,6 @@ def eval_numerical_gradient(
     return grad
 
 
-def eval_numerical_gradient_array(
-    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, df: np.ndarray, h: float = DEFAULT_STEP
-) -> np.ndarray:
-    """Numerical gradient of an array-valued f at x, given the upstream df.
-
-    Inputs:
-    - f: function of one array argument returning an array out.
-    - x: float array of any shape; perturbed in place and restored.
-    - df: upstream gradient dL/d(out), same shape as f(x).
-    - h: finite-difference step.
-
-    Returns an array of x's shape holding sum(df * d out / dx), the chain rule.
-    """
-    _warn_if_not_float64(x)
-    grad = np.zeros(x.shape, dtype=np.float64)
-    for ix in np.ndindex(x.shape):
-        grad[ix] = np.sum(_centered_difference(f, x, ix, h) * df)
-    return grad
-
-
-def _entry_errors(numerical: np.ndarray, analytic: np.ndarray) -> np.ndarray:
-    return np.abs(numerical - analytic) / np.maximum(REL_ERROR_FLOOR, np.abs(numerical) + np.abs(analytic))
-
-
 def _check_entries(f, x, analytic_grad, num_checks, h, seed):
     """Numerical and analytic values at num_checks random entries (all if None)."""
     analytic_grad = np.asarray(analytic_grad)
@@ -158,26 +138,6 @@ def _check_entries(f, x, analytic_grad, num_checks, h, seed):
     numerical = np.array([float(_centered_difference(f, x, ix, h)) for ix in indices])
     analytic = np.array([float(analytic_grad[ix]) for ix in indices])
     return indices, numerical, analytic
-
-
-def grad_check_sparse(
-    f: Callable[[np.ndarray], float],
-    x: np.ndarray,
-    analytic_grad: np.ndarray,
-    num_checks: int = 10,
-    h: float = DEFAULT_STEP,
-    seed: int | None = None,
-) -> np.ndarray:
-    """Compare analytic_grad with the numerical gradient at random entries.
-
-    Prints one line per entry (numerical, analytic, relative error) and
-    returns the relative errors, an array of shape (num_checks,).
-    """
-    _, numerical, analytic = _check_entries(f, x, analytic_grad, num_checks, h, seed)
-    errors = _entry_errors(numerical, analytic)
-    for n, a, e in zip(numerical, analytic, errors):
-        print(f"numerical: {n:f} analytic: {a:f}, relative error: {e:e}")
-    return errors
 
 
 @dataclass
@@ -234,13 +194,7 @@ class GradientCheckResult:
         return "\n".join(f"{name:>18}: {value}" for name, value in self._rows())
 
     def _repr_html_(self) -> str:
-        colour = "#1a7f37" if self.passed else "#cf222e"
-        cells = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
-            f"<td style='text-align:left'>{html.escape(value)}</td></tr>"
-            for name, value in self._rows()
-        )
-        return f"<table style='border-left:4px solid {colour}'>{cells}</table>"
+        return verdict_table(self._rows(), self.passed)
 
 
 def check_gradient(
@@ -268,7 +222,7 @@ def check_gradient(
     Returns a GradientCheckResult; print it, or display it in Jupyter.
     """
     indices, numerical, analytic = _check_entries(f, x, analytic_grad, num_checks, h, seed)
-    errors = _entry_errors(numerical, analytic)
+    errors = relative_errors(numerical, analytic)
     worst = int(np.argmax(errors))
     return GradientCheckResult(
         max_rel_error=float(errors[worst]),

@@ -49,9 +49,12 @@ else
         || fail "could not create .venv (on Debian/Ubuntu: sudo apt install python3-venv)."
 fi
 
-step "Installing the requirements (numpy, matplotlib, jupyter, pytest, ...)"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt \
-    || fail "pip could not install requirements.txt (see the error above); re-run ./setup.sh once fixed."
+# The kit's requirements; in the instructor's repository, the instructor's tools on top.
+REQUIREMENTS=requirements.txt
+[ -f instructor/requirements.txt ] && REQUIREMENTS=instructor/requirements.txt
+step "Installing $REQUIREMENTS (numpy, matplotlib, jupyter, pytest, ...)"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" \
+    || fail "pip could not install $REQUIREMENTS (see the error above); re-run ./setup.sh once fixed."
 
 step "Registering the Jupyter kernel '$KERNEL_NAME'"
 "$VENV/bin/python" -m ipykernel install --user --name "$KERNEL_NAME" \

@@ -60,12 +60,12 @@ import numpy as np
 
 from classifiers.linear_classifier import Softmax
 from classifiers.softmax import softmax_loss_naive, softmax_loss_vectorized
-from classifiers.validation import check_loss_inputs
+from kit.validation import check_loss_inputs
 
 try:  # instructors only: a whole solution of the loss, so the student kit leaves it out
-    from benchmarks.row_blocked import BLOCK_ROWS, softmax_loss_row_blocked
+    from instructor.benchmarks.row_blocked import BLOCK_ROWS, softmax_loss_row_blocked
 except ModuleNotFoundError as err:
-    if err.name != "benchmarks.row_blocked":
+    if err.name not in ("instructor", "instructor.benchmarks", "instructor.benchmarks.row_blocked"):
         raise
     BLOCK_ROWS, softmax_loss_row_blocked = None, None
 
@@ -112,8 +112,8 @@ GRADIENT_FORMS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "(dscores.T @ X).T": lambda X, dscores: (dscores.T @ X).T,
 }
 # The layout softmax_loss_vectorized uses; keep in step with classifiers/softmax.py.
-REFERENCE_SCORES = "(W.T @ X.T).T"
-REFERENCE_GRADIENT = "(dscores.T @ X).T"
+REFERENCE_SCORES = "X @ W"
+REFERENCE_GRADIENT = "X.T @ dscores"
 
 # The targets for softmax_loss_vectorized at the largest N, float64.
 TORCH_TARGET = 1.0  # no slower than PyTorch's CPU cross_entropy + backward

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import os
 import zipfile
-from collections.abc import Callable
-
 import numpy as np
 
-from classifiers.progress import progress
-from classifiers.validation import check_count, check_data, check_labels, check_number, check_weights
+from kit.progress import progress
+from kit.validation import check_count, check_data, check_labels, check_number, check_weights
 
 # Small initial weights keep the first scores within a few units on centred
 # CIFAR-10 pixels, so training starts stable. (The notebook's log(C) sanity
@@ -35,29 +33,6 @@ class TrainingDivergedError(FloatingPointError):
     def __init__(self, message: str, loss_history: list[float]):
         super().__init__(message)
         self.loss_history = loss_history
-
-
-class _LoadMethod:
-    """Makes `load` do what the call says, on the class or on an instance.
-
-    `clf.load(path)` loads into `clf` (and returns it); `Softmax.load(path)`
-    returns a new Softmax. A plain classmethod would return a new classifier
-    from `clf.load(path)` too and leave `clf` untrained without a word.
-    """
-
-    def __init__(self, method):
-        self.method = method
-        self.__doc__ = method.__doc__
-
-    def __get__(self, instance: LinearClassifier | None, owner: type[LinearClassifier]) -> Callable:
-        if instance is not None:
-            return self.method.__get__(instance, owner)
-
-        def load(path: str | os.PathLike) -> LinearClassifier:  # on the class: a new one
-            return self.method(owner(), path)
-
-        load.__doc__ = self.__doc__
-        return load
 
 
 class LinearClassifier:
@@ -203,16 +178,19 @@ class LinearClassifier:
             raise RuntimeError("nothing to save: this classifier has not been trained")
         np.savez(path, W=self.W, classifier=np.array(type(self).__name__))
 
-    @_LoadMethod
     def load(self, path: str | os.PathLike) -> LinearClassifier:
         """Load the weights saved by `save(path)` into this classifier; return it.
 
-        Called on the class instead, `Softmax.load(path)` returns a new
-        classifier (see `_LoadMethod`). Either way the file must hold the
-        same kind of classifier.
+        The file must hold the same kind of classifier (a Softmax's weights
+        load into a Softmax). `Softmax.from_file(path)` makes a new one instead.
         """
         self.W = type(self)._read_weights(path)
         return self
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> LinearClassifier:
+        """A new classifier holding the weights saved by `save(path)`."""
+        return cls().load(path)
 
     @classmethod
     def _read_weights(cls, path: str | os.PathLike) -> np.ndarray:

@@ -36,7 +36,6 @@ CLASS_COLOURS = np.array([  # RGB in [0, 1], one row per class
 COLOUR_JITTER = 0.35  # std of the per-image colour noise: blurs the class colours together
 PATTERN_BRIGHTNESS = 90.0  # how far a pattern rises above its background, out of 255
 MAX_SHIFT = 4  # patterns move up to 4 pixels each way
-SYNTHETIC_FILE_CASES = 10_000  # images per generated file at full size, as in CIFAR-10
 
 
 def _class_patterns() -> np.ndarray:

@@ -6,5 +6,10 @@ Run from the repository root (the instructor's copy, with solutions):
     python -m instructor.grading SUBMISSION... [--jobs N] [--csv grades.csv]
     python -m instructor.grading.gradescope autograder.zip   # Gradescope upload
 
-Nothing here is part of the student kit: the release leaves this package out.
+Nothing in this folder is part of the student kit: the release copies
+everything else (instructor/build.py).
 """
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent  # the instructor's repository

@@ -31,9 +31,9 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from instructor import REPO_ROOT
 from instructor.markers import MarkerError, find_regions
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = "instructor/notebooks"  # relative to the repository root, POSIX
 TEXT_FORMAT = "py:percent"
 # Jupytext's pairing: NAME.ipynb at the root <-> instructor/notebooks/NAME.py.

@@ -2,9 +2,8 @@
 
 The notebook runs end to end (nbclient, a few seconds), every cell tagged
 `check` prints PASSED and nothing FAILED, and no function it defines is the
-assignment's answer. In the instructor's repository the committed notebook is
-also checked against its Jupytext source, instructor/notebooks/derivation.py
-(instructor/notebook_source.py): same cells, no outputs.
+assignment's answer. (The committed file and its Jupytext source are checked
+by instructor/tests/test_notebooks.py.)
 
     .venv/bin/python -m pytest tests/test_derivation.py
 """
@@ -18,12 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.test_notebook import kernel_for_this_interpreter, setup_sh_kernel
+from tests.test_notebook import kernel_for_this_interpreter
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "derivation.ipynb"
-SOURCE = REPO / "instructor" / "notebooks" / "derivation.py"  # not in the student kit
-SYNC_COMMAND = ".venv/bin/python -m instructor.notebook_source"  # writes NAME.ipynb from its source
 CHECK_TAG = "check"
 # One check cell per claim: cross-entropy, the two routes, J's sums, the older
 # layout, bools, overflow thresholds, the three forms, sigmoid, Hessian, bias.
@@ -124,34 +121,3 @@ def test_every_cell_that_checks_is_tagged_and_every_tagged_cell_checks():
             idle.append(i)
     assert not untagged, f"cells {untagged} call check() but are not tagged {CHECK_TAG!r}: the test would not read them"
     assert not idle, f"cells {idle} are tagged {CHECK_TAG!r} but never call check()"
-
-
-instructor_repository_only = pytest.mark.skipif(
-    not SOURCE.exists(), reason="checks the committed notebook and its Jupytext source; instructor's repository only")
-
-
-@instructor_repository_only
-def test_derivation_notebook_is_committed_without_outputs():
-    notebook = read_notebook()
-    executed_cells = [i for i, cell in enumerate(notebook.cells)
-                      if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)]
-    assert not executed_cells, (
-        f"derivation.ipynb has outputs in cells {executed_cells}: regenerate it from its source with `{SYNC_COMMAND}`")
-    kernelspec = notebook.metadata.get("kernelspec", {})
-    assert (kernelspec.get("name"), kernelspec.get("display_name")) == setup_sh_kernel(), (
-        f"derivation.ipynb's kernelspec {kernelspec} should be the kernel setup.sh registers, as assignment.ipynb's is")
-
-
-@instructor_repository_only
-def test_derivation_notebook_is_in_step_with_its_jupytext_source():
-    from instructor import notebook_source
-
-    pair = notebook_source.source_of(NOTEBOOK.name, REPO)
-    assert pair is not None and pair.source == SOURCE.relative_to(REPO).as_posix(), pair
-    problems = notebook_source.check(pair, REPO)
-    problems += [f"cell {i + 1} of {pair.source} has no id=\"...\" (`{SYNC_COMMAND}` names it)"
-                 for i, cell in enumerate(notebook_source.read_source(SOURCE).cells)
-                 if notebook_source.ID_KEY not in cell.metadata]
-    assert not problems, "\n".join(problems)
-    formats = read_notebook().metadata.get("jupytext", {}).get("formats")
-    assert formats == notebook_source.PAIRING, f"jupytext pairing in derivation.ipynb: {formats!r}"

@@ -57,13 +57,6 @@ def test_eval_numerical_gradient_of_a_cubic():
     np.testing.assert_allclose(grad, 3 * x**2, rtol=1e-8)
 
 
-def test_eval_numerical_gradient_array_applies_the_chain_rule():
-    x = np.array([1.0, -2.0, 4.0])
-    df = np.array([0.5, 2.0, -1.0])
-    grad = gc.eval_numerical_gradient_array(lambda v: v**2, x, df)
-    np.testing.assert_allclose(grad, 2 * x * df, rtol=1e-8)
-
-
 # --- restoring x --------------------------------------------------------------
 
 
@@ -85,8 +78,6 @@ def exploding(after_calls):
 
 CHECKERS = {
     "eval_numerical_gradient": lambda f, x: gc.eval_numerical_gradient(f, x),
-    "eval_numerical_gradient_array": lambda f, x: gc.eval_numerical_gradient_array(f, x, np.ones(())),
-    "grad_check_sparse": lambda f, x: gc.grad_check_sparse(f, x, np.zeros_like(x), num_checks=5, seed=0),
     "check_gradient": lambda f, x: gc.check_gradient(f, x, np.zeros_like(x)),
 }
 
@@ -170,11 +161,3 @@ def test_check_gradient_warns_about_float32():
     f, W, dW = regression_case()
     with pytest.warns(UserWarning, match="float64"):
         gc.check_gradient(f, W.astype(np.float32), dW.astype(np.float32), num_checks=2, seed=0)
-
-
-def test_grad_check_sparse_prints_one_line_per_entry_and_returns_errors(capsys):
-    f, W, dW = regression_case()
-    errors = gc.grad_check_sparse(f, W, dW, num_checks=5, seed=0)
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 5 and all(line.startswith("numerical:") for line in lines)
-    assert errors.shape == (5,) and np.all(errors < gc.REL_ERROR_GOOD)

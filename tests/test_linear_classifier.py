@@ -158,7 +158,7 @@ def test_save_load_round_trip(tmp_path):
     clf = Softmax()
     clf.train(X, y, num_iters=10, seed=0)
     clf.save(tmp_path / "model.npz")
-    loaded = Softmax.load(tmp_path / "model.npz")
+    loaded = Softmax.from_file(tmp_path / "model.npz")
     assert isinstance(loaded, Softmax)
     np.testing.assert_array_equal(loaded.W, clf.W)
     np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
@@ -168,7 +168,7 @@ def test_load_rejects_a_pickle(tmp_path):
     path = tmp_path / "model.npz"
     np.savez(path, W=np.array([object()], dtype=object))
     with pytest.raises(ValueError, match="model.npz"):
-        Softmax.load(path)
+        Softmax.from_file(path)
 
 
 @pytest.mark.parametrize("content", [b"", b"not a zip file at all", b"PK\x03\x04truncated"])
@@ -176,14 +176,14 @@ def test_load_rejects_a_corrupt_file(tmp_path, content):
     path = tmp_path / "model.npz"
     path.write_bytes(content)
     with pytest.raises(ValueError, match="model.npz"):
-        Softmax.load(path)
+        Softmax.from_file(path)
 
 
 def test_load_rejects_a_file_without_weights(tmp_path):
     path = tmp_path / "model.npz"
     np.savez(path, other=np.ones(3))
     with pytest.raises(ValueError, match="model.npz"):
-        Softmax.load(path)
+        Softmax.from_file(path)
 
 
 def test_save_before_training_says_so(tmp_path):

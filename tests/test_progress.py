@@ -1,4 +1,4 @@
-"""Tests for classifiers/progress.py: progress that survives saving the notebook.
+"""Tests for kit/progress.py: progress that survives saving the notebook.
 
 In a terminal the line is redrawn on stderr; in a notebook the saved output
 is the finished line as plain text (no widget, no half-drawn bar), which is
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from classifiers.linear_classifier import Softmax
-from classifiers.progress import progress
+from kit.progress import progress
 
 # "SGD: 30/30 steps, loss 1.1 -> 1.09, 0.2 s"
 FINISHED_SGD = re.compile(r"SGD: (\d+)/(\d+) steps, loss \S+ -> \S+, [\d.]+ s")
@@ -58,7 +58,7 @@ def test_loss_line_shows_the_first_and_the_latest_loss(capsys):
 
 
 PROGRESS_CELLS = [
-    "import numpy as np\nfrom classifiers.linear_classifier import Softmax\nfrom classifiers.progress import progress\n"
+    "import numpy as np\nfrom classifiers.linear_classifier import Softmax\nfrom kit.progress import progress\n"
     "rng = np.random.default_rng(0)\nX, y = rng.standard_normal((200, 8)), rng.integers(0, 3, 200)",
     # Enough steps that the bar is redrawn while it runs.
     "import time\nfor it in progress(range(4), desc='grid search', unit='runs'):\n    time.sleep(0.25)",

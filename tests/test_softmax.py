@@ -76,16 +76,6 @@ def test_float32_inputs_give_float32_gradient(loss_fn):
     np.testing.assert_allclose(dW, dW64, rtol=1e-3, atol=1e-6)
 
 
-# reg as a NumPy float64 scalar (say, from np.logspace) must not promote the
-# float32 arithmetic: np.float64(0.1) * (float32 array) is float64 (NEP 50).
-# The kit's own setup line (reg = check_loss_inputs(...)) handles it, so this
-# tests kit code and carries no points.
-def test_float32_stays_float32_with_a_numpy_float64_reg(loss_fn):
-    W, X, y = small_problem()
-    _, dW = loss_fn(W.astype(np.float32), X.astype(np.float32), y, np.float64(0.1))
-    assert dW.dtype == np.float32, f"float32 W and X with reg=np.float64(0.1) should give a float32 dW, got {dW.dtype}"
-
-
 # --- the loss --------------------------------------------------------------
 
 
@@ -103,8 +93,8 @@ def test_loss_is_log_C_for_tiny_weights(problem):
 
 
 @settings(max_examples=30, deadline=None)
-@given(softmax_problems(), st.integers(0, 10**6))
-def test_probabilities_sum_to_one(problem, seed):
+@given(softmax_problems())
+def test_probabilities_sum_to_one(problem):
     # For one example, exp(-loss) is the probability of the label we pass.
     # Trying every label in turn recovers the whole softmax row.
     W, X, _ = problem

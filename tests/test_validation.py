@@ -1,7 +1,7 @@
-"""Tests for classifiers/validation.py: bad input gets a clear ValueError.
+"""Tests for kit/validation.py: bad input gets a clear ValueError.
 
 The checks are kit code that runs before the student regions, so these
-tests are not graded (instructor/points.py lists only the student's work);
+tests are not graded (instructor/grading/points.py lists only the student's work);
 they make sure a shape mistake reads as one helpful line.
 """
 
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from classifiers.linear_classifier import Softmax
+from kit.validation import check_loss_inputs
 from tests.test_linear_classifier import separable_problem
 from tests.test_softmax import loss_fn, small_problem  # noqa: F401 (loss_fn is a fixture)
 
@@ -85,3 +86,13 @@ def test_predict_rejects_data_with_the_wrong_number_of_features():
     clf.train(X_OK, Y_OK, num_iters=2)
     with pytest.raises(ValueError, match="rows"):
         clf.predict(X_OK[:, :-1])
+
+
+def test_a_numpy_float64_reg_comes_back_as_a_python_float():
+    # reg as a NumPy float64 scalar (say, from np.logspace) would promote float32
+    # arithmetic: np.float64(0.1) * (float32 array) is float64 (NEP 50). The loss
+    # functions' setup line, reg = check_loss_inputs(...), hands back a Python float.
+    W, X, y = small_problem()
+    reg = check_loss_inputs(W.astype(np.float32), X.astype(np.float32), y, np.float64(0.1))
+    assert type(reg) is float and reg == 0.1
+    assert (reg * W.astype(np.float32)).dtype == np.float32

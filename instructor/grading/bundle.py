@@ -1,7 +1,8 @@
 """The grading bundle: everything grading needs, and no solution code.
 
     bundle/
-      harness/        the graded tests' side: the kit with tests/hidden/, but
+      harness/        the graded tests' side: the kit with the hidden tests
+                      (instructor/hidden_tests/, as tests/hidden/), but
                       without the student's files (tests reach those only
                       through the worker)
       worker/         the student's side: the released kit, exactly what the
@@ -25,10 +26,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from instructor import release
+from instructor import REPO_ROOT
+from instructor.build import build_kit, with_hidden_tests, write_files
 from instructor.grading import points
 from instructor.grading.harness import run_harness
 from instructor.grading.sandbox import Limits, trusted_isolation
+from instructor.markers import MarkerError
 
 REFERENCE_LIMITS = Limits(timeout=120.0, total=600.0)  # the reference gets time to spare on a busy machine
 
@@ -71,13 +74,13 @@ def build_bundle(repo: Path, dest: Path) -> Bundle:
     graded = student_files()
     dest.mkdir(parents=True)
     # The notebook is not graded here: a notebook out of step with its source is the release's business.
-    harness_kit = release.build_kit(repo, include_hidden=True, check_notebook_sources=False)
+    worker_kit = build_kit(repo, check_notebook_sources=False)  # what students have: the stubs
+    harness_kit = with_hidden_tests(worker_kit, repo)
     for name in graded:
         harness_kit.pop(name, None)
-    release.write_files(harness_kit, dest / "harness")
-    worker_kit = release.build_kit(repo, check_notebook_sources=False)  # what students have: the stubs
-    release.write_files(worker_kit, dest / "worker")
-    solved = release.build_kit(repo, solutions=True, check_notebook_sources=False)
+    write_files(harness_kit, dest / "harness")
+    write_files(worker_kit, dest / "worker")
+    solved = build_kit(repo, solutions=True, check_notebook_sources=False)
     reference = {name: solved[name][0] for name in graded}
     with tempfile.TemporaryDirectory(prefix="grader-reference-") as tmp:
         run = run_harness(dest / "harness", dest / "worker", list(points.GRADED_TEST_PATHS), reference, Path(tmp),
@@ -132,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bundle: {args.dest} already exists; choose a new folder", file=sys.stderr)
         return 2
     try:
-        bundle = build_bundle(release.REPO_ROOT, args.dest)
-    except (BundleError, points.PointsError, release.MarkerError) as err:
+        bundle = build_bundle(REPO_ROOT, args.dest)
+    except (BundleError, points.PointsError, MarkerError) as err:
         print(f"bundle: {err}", file=sys.stderr)
         return 2
     print(f"wrote {args.dest}: {len(bundle.tests)} graded tests, {bundle.total:g} points; "

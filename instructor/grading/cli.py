@@ -30,6 +30,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from instructor import REPO_ROOT
 from instructor.grading import harness, points
 from instructor.grading.bundle import Bundle, BundleError, build_bundle, load_bundle
 from instructor.grading.harness import Outcome, run_harness
@@ -38,7 +39,6 @@ from instructor.grading.results import (Grade, TestResult, gradescope_json, misc
 from instructor.grading.sandbox import Isolation, Limits, SandboxUnavailable, choose_isolation
 from instructor.grading.submission import SubmissionError, display_names, read_submission
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 class GraderError(RuntimeError):
@@ -80,7 +80,7 @@ def grade_one(bundle: Bundle, submission: Path, name: str, limits: Limits, isola
         grade.tests.append(TestResult(name=test_id, max_score=worth,
                                       score=worth if outcome.passed else kept.get(test_id, 0.0),
                                       passed=outcome.passed, output=message,
-                                      hidden=test_id.startswith(points.HIDDEN_PREFIXES)))
+                                      hidden=points.is_hidden(test_id)))
     notes.extend(charges)
     grade.execution_time = round(time.monotonic() - start, 2)
     return grade

@@ -31,13 +31,13 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from instructor import REPO_ROOT
 from instructor.grading.bundle import BundleError, build_bundle
 from instructor.grading.points import PointsError
 from instructor.markers import MarkerError
-from instructor.release import REPO_ROOT
 
 # Only the grader and what it imports: the notebook sources under instructor/ hold solutions.
-GRADER_FILES = ("instructor/__init__.py", "instructor/release.py", "instructor/markers.py",
+GRADER_FILES = ("instructor/__init__.py", "instructor/build.py", "instructor/markers.py",
                 "instructor/notebook_source.py")
 GRADER_PACKAGE = "instructor/grading"
 

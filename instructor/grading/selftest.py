@@ -280,8 +280,9 @@ for pid in os.listdir('/proc'):
 SOLUTION, LEAK = None, None
 for place in places:
     for part in place.split(':'):
-        for pattern in ('classifiers/softmax.py', '*/classifiers/softmax.py', 'tests/hidden/reference.py',
-                        '*/tests/hidden/reference.py', '*/*/tests/hidden/reference.py'):
+        for pattern in ('classifiers/softmax.py', '*/classifiers/softmax.py', 'tests/hidden/*.py',
+                        '*/tests/hidden/*.py', '*/*/tests/hidden/*.py', 'instructor/grading/reference.py',
+                        '*/instructor/grading/reference.py', 'instructor/hidden_tests/*.py'):
             for path in glob.glob(os.path.join(part, pattern)):
                 if os.path.realpath(path).startswith(os.getcwd() + os.sep):
                     continue  # the student's own kit
@@ -292,7 +293,7 @@ for place in places:
                     SOLUTION = {}
                     exec(compile(text, path, 'exec'), SOLUTION)
 try:
-    from tests.hidden.reference import reference_loss as STOLEN
+    from instructor.grading.reference import reference_loss as STOLEN
 except ImportError:
     STOLEN = None
 """
@@ -451,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     from instructor.grading import cli, sandbox
     from instructor.grading.bundle import BundleError, build_bundle
     from instructor.grading.results import Grade
-    from instructor.release import REPO_ROOT
+    from instructor import REPO_ROOT
 
     parser = argparse.ArgumentParser(prog="python -m instructor.grading.selftest", description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=2, help="submissions graded in parallel (default 2)")

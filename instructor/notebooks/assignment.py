@@ -160,7 +160,7 @@ from IPython.display import display
 
 import gradient_check
 from classifiers.linear_classifier import Softmax, TrainingDivergedError
-from classifiers.progress import progress
+from kit.progress import progress
 from classifiers.softmax import softmax_loss_naive, softmax_loss_vectorized
 from data.cifar10 import SyntheticDataWarning, get_cifar10_data, label_names
 from diagnose import report_loss, report_training

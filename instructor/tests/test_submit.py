@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 import submit
+from instructor import REPO_ROOT
 from instructor import markers
 from instructor.grading.submission import read_submission
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 PY_FILES = ("classifiers/softmax.py", "classifiers/linear_classifier.py")
 NOTEBOOK = "assignment.ipynb"
 # What a refusal must name: the run-all menu item (JupyterLab 4, Notebook 7) and the README's headless command.

@@ -217,7 +217,7 @@ def test_solved_notebook_runs_in_jupyterlab_in_headless_chromium(tmp_path):
 
 
 def test_ci_installs_chromium_then_runs_the_readme_test_command_unchanged():
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parent.parent.parent
     lines = [line.strip() for line in (repo / ".ci" / "run").read_text().splitlines() if line.strip()]
     command = "./setup.sh --no-data && .venv/bin/python -m pytest"
     assert lines[-1] == command, f".ci/run should end with the README's command, got {lines[-1]!r}"

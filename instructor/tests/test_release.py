@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from instructor import release
+from instructor import REPO_ROOT
+from instructor import build, release
 from instructor.markers import LOOKS_LIKE_MARKER, MarkerError, strip_python, transform_notebook
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 BEGIN, END = "### BEGIN " + "SOLUTION", "### END " + "SOLUTION"  # split: this file is never released anyway
 GRADED_TEST_FILES = ["tests/test_softmax.py", "tests/test_linear_classifier.py"]
 
@@ -54,8 +55,7 @@ def kit_paths(kit: Path) -> set[str]:
 
 def test_student_kit_leaves_out_instructor_tools_hidden_tests_and_local_files(student_kit):
     paths = kit_paths(student_kit)
-    leaked = [p for p in paths if p.startswith(("instructor/", "tests/hidden/", ".ci/", ".venv/"))
-              or Path(p).name.startswith("test_instructor_") or "__pycache__" in p
+    leaked = [p for p in paths if p.startswith(("instructor/", ".ci/", ".venv/")) or "__pycache__" in p
               or p.startswith((".pytest_cache/", ".hypothesis/", "data/cifar-10-batches-py/"))]
     assert not leaked, f"instructor-only or local files in the student kit: {sorted(leaked)}"
     for needed in ("classifiers/softmax.py", "classifiers/linear_classifier.py", "tests/conftest.py",
@@ -132,7 +132,7 @@ def test_released_kit_collects_every_test_file_without_errors(student_kit):
 
 def test_solutions_kit_keeps_the_solutions_and_passes(solutions_kit):
     assert BEGIN in (solutions_kit / "classifiers/softmax.py").read_text()
-    assert not (solutions_kit / "instructor").exists() and not (solutions_kit / "tests/hidden").exists()
+    assert not (solutions_kit / "instructor").exists() and not (solutions_kit / ".ci").exists()
     result = run_pytest(solutions_kit, *GRADED_TEST_FILES)
     assert result.returncode == 0, result.stdout[-3000:]
 
@@ -223,7 +223,7 @@ def test_notebook_marker_error_names_the_cell_and_line(tmp_path, capsys):
 def test_all_marker_problems_are_listed_at_once(tmp_path):
     repo = make_repo(tmp_path / "repo", {"a.py": BAD_MARKERS["nested"][0], "b.py": BAD_MARKERS["unmatched"][0]})
     with pytest.raises(MarkerError) as info:
-        release.build_kit(repo)
+        build.build_kit(repo)
     assert {problem.split(":")[0] for problem in info.value.problems} == {"a.py", "b.py"}
 
 
@@ -232,17 +232,17 @@ def test_stripped_file_that_is_not_valid_python_is_an_error(tmp_path):
     text = f"def f():\n    {BEGIN}\n    if True:\n    {END}\n        return 1\n"
     repo = make_repo(tmp_path / "repo", {"f.py": text})
     with pytest.raises(MarkerError, match="f.py:.*not valid Python"):
-        release.build_kit(repo)
+        build.build_kit(repo)
 
 
 def test_walk_without_git_skips_environments_caches_and_data(tmp_path):
     repo = make_repo(tmp_path / "repo", {
         "ok.py": GOOD_PY, ".venv/lib/x.py": "", "pkg/__pycache__/m.pyc": "", ".hypothesis/db": "",
         "data/cifar-10-batches-py/data_batch_1": "", "data/cifar-10-python.tar.gz": "",
-        "instructor/grade.py": "", "tests/hidden/test_h.py": "", "tests/test_instructor_x.py": "",
+        "instructor/grade.py": "", "instructor/hidden_tests/test_h.py": "", ".ci/run": "",
         "tests/test_ok.py": "",
     })
-    assert sorted(release.build_kit(repo)) == ["ok.py", "tests/test_ok.py"]
+    assert sorted(build.build_kit(repo)) == ["ok.py", "tests/test_ok.py"]
 
 
 def test_existing_output_directory_is_refused_unless_forced(tmp_path, capsys):
@@ -290,7 +290,7 @@ def test_released_notebook_is_stripped_and_loses_its_pairing(tmp_path):
     repo = make_paired_repo(tmp_path / "repo")
     assert json.loads((repo / "nb.ipynb").read_text())["metadata"]["jupytext"]["formats"] == (
         "ipynb,instructor/notebooks//py:percent")
-    kit = release.build_kit(repo)
+    kit = build.build_kit(repo)
     assert sorted(kit) == ["nb.ipynb"], "the source must stay in the instructor's repository"
     notebook = json.loads(kit["nb.ipynb"][0])
     assert "jupytext" not in notebook["metadata"]
@@ -346,7 +346,7 @@ def test_misspelled_end_marker_is_reported_where_it_was_typed_not_at_the_next_be
     assert lines[81] == "    ### END SOLUTOIN" and lines[116] == f"    {BEGIN}"  # lines 82 and 117
     repo = make_repo(tmp_path / "repo", {"f.py": "\n".join(lines) + "\n"})
     with pytest.raises(MarkerError) as info:
-        release.build_kit(repo)
+        build.build_kit(repo)
     assert len(info.value.problems) == 1, info.value.problems
     assert info.value.problems[0].startswith("f.py:82: malformed marker '### END SOLUTOIN'"), info.value.problems
 
@@ -398,8 +398,8 @@ def test_a_grader_can_build_the_kit_from_a_notebook_out_of_step(tmp_path):
     notebook["cells"][0]["source"] = ["# edited in the .ipynb only"]
     (repo / "nb.ipynb").write_text(json.dumps(notebook))
     with pytest.raises(MarkerError, match="out of step"):
-        release.build_kit(repo)
-    assert "nb.ipynb" in release.build_kit(repo, check_notebook_sources=False)
+        build.build_kit(repo)
+    assert "nb.ipynb" in build.build_kit(repo, check_notebook_sources=False)
 
 
 def test_release_works_without_jupytext_where_there_are_no_notebook_sources(tmp_path):
@@ -414,8 +414,8 @@ def test_release_works_without_jupytext_where_there_are_no_notebook_sources(tmp_
         "            raise ImportError(f'{name} is not available here')\n"
         "sys.meta_path.insert(0, Block())\n"
         "from pathlib import Path\n"
-        "from instructor import release\n"
-        "print(sorted(release.build_kit(Path(sys.argv[1]))))\n"
+        "from instructor import build\n"
+        "print(sorted(build.build_kit(Path(sys.argv[1]))))\n"
     )
     result = subprocess.run([sys.executable, "-c", blocked, str(repo)], cwd=REPO, capture_output=True, text=True,
                             timeout=120)

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pytest
 
+from instructor import REPO_ROOT
 from instructor.grading import cli, sandbox, selftest
 from instructor.grading import points as points_table
 from instructor.grading.bundle import build_bundle
@@ -45,7 +46,7 @@ from instructor.markers import strip_python
 
 pytestmark = pytest.mark.slow  # a few minutes on 2 cores: ~55 submissions graded in sandboxes
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 SOFTMAX, LINEAR = "classifiers/softmax.py", "classifiers/linear_classifier.py"
 GRADED_CODE = [SOFTMAX, LINEAR]
 # Generous for these tests, short enough that the never-returning submissions are quick.
@@ -422,7 +423,7 @@ def test_attack_scores_no_more_than_its_honest_twin(graded, name):
 
 def secret_lines() -> list[str]:
     """Distinctive lines of the hidden reference and of the instructor's solution regions."""
-    hidden = (REPO / "tests/hidden/reference.py").read_text().splitlines()
+    hidden = (REPO / "instructor/grading/reference.py").read_text().splitlines()
     solution = [line for start, end in selftest.regions((REPO / SOFTMAX).read_text())
                 for line in (REPO / SOFTMAX).read_text().splitlines()[start + 1 : end]]
     return [line.strip() for line in hidden + solution if len(line.strip()) > 30 and "(" in line]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.student_code import OneVsRestLogistic, Softmax, train_recording_batches
-from tests.hidden.reference import reference_one_vs_rest_loss
+from instructor.grading.reference import reference_one_vs_rest_loss
 
 
 # Deliberately not imported from tests/test_linear_classifier.py: hidden tests

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from benchmarks.bench_softmax import DTYPES
-from benchmarks.row_blocked import softmax_loss_row_blocked
+from instructor.benchmarks.row_blocked import softmax_loss_row_blocked
 from classifiers.softmax import softmax_loss_vectorized
 
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from instructor.grading import mistakes, points
-from tests.hidden import loss_variants
-from tests.hidden.reference import reference_loss
+from instructor.tests import loss_variants
+from instructor.grading.reference import reference_loss
 
 VECTORIZED = "softmax_loss_vectorized"
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.student_code import softmax_loss_naive, softmax_loss_vectorized
-from tests.hidden.reference import reference_loss
+from instructor.grading.reference import reference_loss
 
 LOSS_FUNCTIONS = {"naive": softmax_loss_naive, "vectorized": softmax_loss_vectorized}
 # float64 sums in another order agree to ~1e-12.

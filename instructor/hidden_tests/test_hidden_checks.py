@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from tests import student_code
-from tests.hidden.reference import reference_loss, reference_one_vs_rest_loss
-from tests.hidden.test_hidden_linear_classifier import blobs
+from instructor.grading.reference import reference_loss, reference_one_vs_rest_loss
+from .test_hidden_linear_classifier import blobs
 from tests.student_code import OneVsRestLogistic, Softmax, softmax_loss_naive, softmax_loss_vectorized
 
 LOSS_FUNCTIONS = {"naive": softmax_loss_naive, "vectorized": softmax_loss_vectorized}

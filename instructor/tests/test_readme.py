@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from instructor import release
+from instructor import REPO_ROOT
+from instructor import build, release
 from instructor.markers import BEGIN, MarkerError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 
 # Text that only the instructor's repository may show.
 INSTRUCTOR_CONTENT = (
@@ -35,7 +36,7 @@ STUDENT_CONTENT = (
 
 @pytest.fixture(scope="module")
 def released_readme() -> str:
-    return release.build_kit(REPO)["README.md"][0].decode("utf-8")
+    return build.build_kit(REPO)["README.md"][0].decode("utf-8")
 
 
 def test_released_readme_has_no_instructor_content(released_readme):
@@ -59,7 +60,7 @@ def python_regions(path: Path) -> list[str]:
 
 
 def test_released_readme_lists_every_student_region(released_readme):
-    solved = release.build_kit(REPO, solutions=True, student_readme=False)
+    solved = build.build_kit(REPO, solutions=True, student_readme=False)
     regions = 0
     for path in solved:
         if path.endswith(".py") and BEGIN in (REPO / path).read_text():
@@ -79,34 +80,34 @@ def test_released_readme_lists_every_student_region(released_readme):
 def test_repository_readme_keeps_its_instructor_sections():
     readme = (REPO / "README.md").read_text()
     assert "## For instructors" in readme and "python -m instructor.release" in readme
-    assert release.INSTRUCTOR_BEGIN in readme and release.REGIONS_BEGIN in readme
+    assert build.INSTRUCTOR_BEGIN in readme and build.REGIONS_BEGIN in readme
 
 
 @pytest.mark.parametrize("readme, problem", [
-    (f"{release.REGIONS_BEGIN}\n{release.REGIONS_END}\n{release.INSTRUCTOR_BEGIN}\nsecret\n", "never closed"),
-    (f"{release.REGIONS_BEGIN}\n{release.REGIONS_END}\n{release.INSTRUCTOR_END}\n", "closes no block"),
-    (f"{release.INSTRUCTOR_BEGIN}\n{release.INSTRUCTOR_BEGIN}\n{release.INSTRUCTOR_END}\n"
-     f"{release.REGIONS_BEGIN}\n{release.REGIONS_END}\n", "inside the block"),
+    (f"{build.REGIONS_BEGIN}\n{build.REGIONS_END}\n{build.INSTRUCTOR_BEGIN}\nsecret\n", "never closed"),
+    (f"{build.REGIONS_BEGIN}\n{build.REGIONS_END}\n{build.INSTRUCTOR_END}\n", "closes no block"),
+    (f"{build.INSTRUCTOR_BEGIN}\n{build.INSTRUCTOR_BEGIN}\n{build.INSTRUCTOR_END}\n"
+     f"{build.REGIONS_BEGIN}\n{build.REGIONS_END}\n", "inside the block"),
     ("<!-- BEGIN INSTRUCTOR -->\nsecret\n<!-- END INSTRUCTOR -->\n"
-     f"{release.REGIONS_BEGIN}\n{release.REGIONS_END}\n", "malformed block marker"),
+     f"{build.REGIONS_BEGIN}\n{build.REGIONS_END}\n", "malformed block marker"),
     ("no list here\n", "no '<!-- BEGIN STUDENT REGIONS"),
 ])
 def test_a_bad_readme_block_stops_the_release(readme, problem):
     with pytest.raises(MarkerError, match=re.escape(problem)):
-        release.student_readme_text(readme, ["- a region"])
+        build.student_readme_text(readme, ["- a region"])
 
 
 def test_dropped_blocks_leave_the_rest_and_no_gap():
-    readme = (f"# Kit\n\nfor all\n\n{release.INSTRUCTOR_BEGIN}\nfor instructors\n{release.INSTRUCTOR_END}\n\n"
-              f"places:\n\n  {release.REGIONS_BEGIN}\n  {release.REGIONS_END}\n\nend\n")
-    assert release.student_readme_text(readme, ["- `a.py`, `f`"]) == (
+    readme = (f"# Kit\n\nfor all\n\n{build.INSTRUCTOR_BEGIN}\nfor instructors\n{build.INSTRUCTOR_END}\n\n"
+              f"places:\n\n  {build.REGIONS_BEGIN}\n  {build.REGIONS_END}\n\nend\n")
+    assert build.student_readme_text(readme, ["- `a.py`, `f`"]) == (
         "# Kit\n\nfor all\n\nplaces:\n\n  - `a.py`, `f`\n\nend\n")
 
 
 def test_a_release_with_a_broken_readme_writes_nothing(tmp_path, capsys):
     source = tmp_path / "repo"
     source.mkdir()
-    (source / "README.md").write_text(f"{release.INSTRUCTOR_BEGIN}\nsecret\n")
+    (source / "README.md").write_text(f"{build.INSTRUCTOR_BEGIN}\nsecret\n")
     (source / "a.py").write_text("x = 1\n")
     out = tmp_path / "kit"
     assert release.main([str(out), "--source", str(source)]) == 1

@@ -10,8 +10,8 @@ Times, in one run, with the isolation the grader would use here:
 
 Instructor-only (it grades the reference solution): left out of the release.
 
-    .venv/bin/python -m benchmarks.bench_grading            # a batch of 50, a few minutes
-    .venv/bin/python -m benchmarks.bench_grading --quick    # a batch of 4
+    .venv/bin/python -m instructor.benchmarks.bench_grading            # a batch of 50, a few minutes
+    .venv/bin/python -m instructor.benchmarks.bench_grading --quick    # a batch of 4
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from instructor import REPO_ROOT
 from instructor.grading import cli, sandbox
 from instructor.grading.bundle import build_bundle
 from instructor.markers import BEGIN, END
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 GRADED = ("classifiers/softmax.py", "classifiers/linear_classifier.py")
 TARGET_ALONE = 3.0  # seconds for one correct submission (issue target)
 TARGET_500 = 600.0  # seconds for 500 correct submissions with 2 jobs
@@ -65,7 +66,7 @@ def timed(function):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_grading", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m instructor.benchmarks.bench_grading", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a batch of 4 instead of 50")
     parser.add_argument("--batch", type=int, help="submissions in the batch (default 50, 4 with --quick)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel jobs in the batch (default 2)")

@@ -11,7 +11,6 @@ failing graded test carries the finding in its message (tests/conftest.py).
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import types
@@ -21,12 +20,20 @@ import numpy as np
 import pytest
 
 import diagnose
+from instructor import REPO_ROOT
+from instructor.build import build_kit, with_hidden_tests, write_files
 from instructor.grading import selftest
 from instructor.grading.selftest import BATCH, LINEAR, MISTAKES, SOFTMAX, UPDATE, VARIANTS, body, edit
-from tests.hidden.reference import reference_loss
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-REPO = Path(__file__).resolve().parent.parent
+from diagnose import CODES, Finding, diagnose_loss
+from instructor.grading.reference import reference_loss
+from instructor.tests import loss_variants
+
+REPO = REPO_ROOT
 BOTH = ("softmax_loss_naive", "softmax_loss_vectorized")
+REG_CODES = {"reg-missing-in-loss", "reg-missing-in-gradient", "reg-half-convention"}
 
 # The codes each mistake of the suite must get, and only those; the other function gets none.
 EXPECTED = {
@@ -162,28 +169,17 @@ def test_the_fixed_probe_stores_the_reference_answer():
 
 # --- the finding in a graded test's failure message (tests/conftest.py) ------------------
 
-KIT_FILES = ["classifiers", "tests/__init__.py", "tests/conftest.py", "tests/strategies.py", "tests/student_code.py",
-             "tests/stand_in.py", "tests/test_softmax.py",
-             "tests/test_linear_classifier.py", "tests/hidden/__init__.py", "tests/hidden/reference.py",
-             "tests/hidden/test_hidden_softmax.py", "tests/hidden/test_hidden_linear_classifier.py",
-             "diagnose.py", "gradient_check.py", "pyproject.toml"]
-
-
 def kit_with(tmp_path: Path, files: dict[str, str]) -> Path:
-    for path in KIT_FILES:
-        source, target = REPO / path, tmp_path / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, target)
+    """The grader's harness kit (the student's kit with the hidden tests) holding `files`."""
+    write_files(with_hidden_tests(build_kit(REPO, check_notebook_sources=False)), tmp_path)
     for path, text in files.items():
         (tmp_path / path).write_text(text)
     return tmp_path
 
 
 def run_pytest(kit: Path, *args: str) -> str:
-    env = dict(os.environ, COLUMNS="400", PYTHONDONTWRITEBYTECODE="1")  # room for the message in the summary
+    # Room for the message in the summary; the hidden tests import the reference from instructor/.
+    env = dict(os.environ, COLUMNS="400", PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(REPO))
     result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rf", *args],
                             cwd=kit, env=env, capture_output=True, text=True, timeout=300)
     return result.stdout + result.stderr
@@ -209,3 +205,68 @@ def test_failing_classifier_tests_start_with_the_training_finding(tmp_path):
     failed = [line for line in out.splitlines() if line.startswith("FAILED")]
     assert len(failed) >= 2, out[-3000:]
     assert all("[sgd-wrong-sign] Softmax.train:" in line for line in failed), out[-3000:]
+
+
+def finding_codes(findings: list[Finding]) -> list[str]:
+    return [f.code for f in findings]
+
+
+# --- one mutant per code ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_mutant_named_for_the_code_gets_exactly_that_code(code):
+    mutant = loss_variants.MUTANTS[code]
+    findings = diagnose_loss(mutant)
+    assert finding_codes(findings) == [code], f"{mutant.__name__}: " + "; ".join(map(str, findings))
+    assert findings[0].message.strip(), "every finding says what is wrong"
+
+
+@pytest.mark.parametrize("code", list(loss_variants.MORE_MUTANTS))
+def test_another_way_to_make_the_mistake_gets_the_same_code(code):
+    mutant = loss_variants.MORE_MUTANTS[code]
+    assert finding_codes(diagnose_loss(mutant)) == [code], mutant.__name__
+
+
+def test_two_mistakes_get_both_codes():
+    def no_shift_and_no_penalty_gradient(W, X, y, reg):
+        loss, dW = loss_variants._vectorized(W, X, y, reg, shift=False, reg_grad=0.0)
+        return loss, dW
+
+    assert finding_codes(diagnose_loss(no_shift_and_no_penalty_gradient)) == [
+        "reg-missing-in-gradient", "overflow-without-shift"]
+
+
+# --- correct losses -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("style", list(loss_variants.CORRECT))
+def test_correct_loss_in_any_style_gets_no_finding(style):
+    assert diagnose_loss(loss_variants.CORRECT[style]) == []
+
+
+problem_settings = dict(
+    num_train=st.integers(1, 6), num_classes=st.integers(2, 6),
+    dtype=st.sampled_from([np.float64, np.float32]), reg=st.sampled_from([0.0, 1e-3, 0.5, 10.0]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(**problem_settings)
+def test_correct_losses_get_no_finding_for_any_shape_dtype_and_reg(num_train, num_classes, dtype, reg):
+    for style, loss_fn in loss_variants.CORRECT.items():
+        found = diagnose_loss(loss_fn, num_train=num_train, num_classes=num_classes, dtype=dtype, reg=reg)
+        assert found == [], f"{style}: {found}"
+
+
+@settings(max_examples=30, deadline=None)
+@given(**problem_settings)
+def test_mutants_keep_their_code_for_any_shape_dtype_and_reg(num_train, num_classes, dtype, reg):
+    for code, mutant in loss_variants.MUTANTS.items():
+        found = finding_codes(diagnose_loss(mutant, num_train=num_train, num_classes=num_classes, dtype=dtype, reg=reg))
+        if code in REG_CODES and reg == 0:
+            assert found == [], f"{mutant.__name__} with reg = 0: no reg mistake can show, got {found}"
+        elif code == "gradient-wrong-target" and num_train == 1:
+            # With one example every -1 is "at the label" of probe 1; the fixed case still sees dW wrong.
+            assert found == ["gradient-wrong"], f"{mutant.__name__}: {found}"
+        else:
+            assert found == [code], f"{mutant.__name__}: {found}"

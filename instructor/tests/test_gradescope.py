@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from instructor import REPO_ROOT
 from instructor.grading import gradescope
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 GRADED = ("classifiers/softmax.py", "classifiers/linear_classifier.py")
 
 
@@ -89,7 +90,7 @@ def test_run_autograder_cannot_import_the_hidden_tests(tmp_path, autograder_zip)
     # The hidden reference is in the bundle, next to the grader, but not where student code runs.
     files = {Path(p).name: (REPO / p).read_text() for p in GRADED}
     files["softmax.py"] = files["softmax.py"].replace(
-        "import numpy as np\n", "import numpy as np\ntry:\n    from tests.hidden.reference import reference_loss\n"
+        "import numpy as np\n", "import numpy as np\ntry:\n    from instructor.grading.reference import reference_loss\n"
         "except ImportError:\n    reference_loss = None\nassert reference_loss is None, 'the hidden tests are reachable'\n", 1)
     data = simulate(tmp_path, autograder_zip, files)
     assert data["score"] == 100, [t["output"][-300:] for t in data["tests"] if t["status"] == "failed"][:2]
