@@ -123,9 +123,7 @@ def _check_entries(f, x, analytic_grad, num_checks, h, seed):
     """Numerical and analytic values at num_checks random entries (all if None)."""
     analytic_grad = np.asarray(analytic_grad)
     if analytic_grad.shape != x.shape:
-        raise ValueError(
-            f"analytic_grad: expected the shape of x, {x.shape}, got {analytic_grad.shape}"
-        )
+        raise ValueError(f"analytic_grad: expected the shape of x, {x.shape}, got {analytic_grad.shape}")
     _warn_if_not_float64(x)
     if num_checks is not None and (isinstance(num_checks, bool) or num_checks <= 0):
         raise ValueError(f"num_checks: expected a positive integer or None, got {num_checks!r}")

@@ -23,6 +23,7 @@ the problems listed, when the deadline comes first.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -61,9 +62,11 @@ def headless_command(kit: Path) -> str:
 
 def how_to_run_all(kit: Path) -> str:
     menus = "".join(f"\n  - {menu}" for menu in RUN_ALL_MENUS)
-    return (f"Run the whole notebook from the top and save it:{menus}\n"
-            f"  - without a browser: {headless_command(kit)}\n"
-            "then run `python submit.py` again.")
+    return (
+        f"Run the whole notebook from the top and save it:{menus}\n"
+        f"  - without a browser: {headless_command(kit)}\n"
+        "then run `python submit.py` again."
+    )
 
 
 def read_notebook(path: Path) -> dict:
@@ -105,8 +108,9 @@ def unfinished_parts(kit: Path, notebook: dict) -> list[str]:
     for index, cell in enumerate(notebook["cells"]):
         lines = [line.strip() for line in cell_text(cell).splitlines()]
         if cell.get("cell_type") == "code" and any(
-                line == CODE_STUB_MARK and following.startswith(NOTEBOOK_STUB_START)
-                for line, following in zip(lines, lines[1:])):
+            line == CODE_STUB_MARK and following.startswith(NOTEBOOK_STUB_START)
+            for line, following in itertools.pairwise(lines)
+        ):
             found.append(f"{NOTEBOOK}, {cell_name(index, cell)} (still `{NOTEBOOK_STUB_START}...)`)")
         elif cell.get("cell_type") == "markdown" and ANSWER_STUB in lines:
             found.append(f"{NOTEBOOK}, {cell_name(index, cell)} (still `{ANSWER_STUB}`)")
@@ -141,21 +145,26 @@ def run_order(cell: dict) -> float | None:
 
 def not_run_to_the_end(notebook: dict) -> list[str]:
     """What shows the notebook was not run top to bottom in one go (empty: it was)."""
-    cells = [(index, cell) for index, cell in enumerate(notebook["cells"])
-             if cell.get("cell_type") == "code" and cell_text(cell).strip() and not runs_submit(cell)]
+    cells = [
+        (index, cell)
+        for index, cell in enumerate(notebook["cells"])
+        if cell.get("cell_type") == "code" and cell_text(cell).strip() and not runs_submit(cell)
+    ]
     orders = [run_order(cell) for _, cell in cells]
     saved_by_colab = "colab" in notebook.get("metadata", {})
     if saved_by_colab and all(order is None for order in orders):
         return []  # Colab recorded no run information: nothing to judge the order by
     if all(order is None for order in orders):
         return ["no code cell has been run yet"]
-    problems = [f"{cell_name(index, cell)} has not been run" for (index, cell), order in zip(cells, orders)
-                if order is None]
+    problems = [
+        f"{cell_name(index, cell)} has not been run" for (index, cell), order in zip(cells, orders) if order is None
+    ]
     ran = [(index, cell, order) for (index, cell), order in zip(cells, orders) if order is not None]
-    for (_, _, before), (index, cell, order) in zip(ran, ran[1:]):
+    for (_, _, before), (index, cell, order) in itertools.pairwise(ran):
         if order <= before:
-            problems.append(f"{cell_name(index, cell)} ran before the cells above it "
-                            f"(execution count {order:g} after {before:g})")
+            problems.append(
+                f"{cell_name(index, cell)} ran before the cells above it (execution count {order:g} after {before:g})"
+            )
     return problems
 
 
@@ -165,17 +174,27 @@ def check_work(kit: Path) -> list[str]:
     reasons = []
     unfinished = unfinished_parts(kit, notebook)
     if unfinished:
-        reasons.append("these parts are not done yet; replace each stub with your code or answer:"
-                       + "".join(f"\n  - {where}" for where in unfinished))
+        reasons.append(
+            "these parts are not done yet; replace each stub with your code or answer:"
+            + "".join(f"\n  - {where}" for where in unfinished)
+        )
     errors = error_outputs(notebook)
     if errors:
-        reasons.append(f"{NOTEBOOK} shows an error; fix it, then run the notebook again:"
-                       + "".join(f"\n  - {where}" for where in errors) + "\n" + how_to_run_all(kit))
+        reasons.append(
+            f"{NOTEBOOK} shows an error; fix it, then run the notebook again:"
+            + "".join(f"\n  - {where}" for where in errors)
+            + "\n"
+            + how_to_run_all(kit)
+        )
     order = not_run_to_the_end(notebook)
     if order:
         shown = order[:5] + ([f"... and {len(order) - 5} more"] if len(order) > 5 else [])
-        reasons.append(f"{NOTEBOOK} has not been run to the end in one go:"
-                       + "".join(f"\n  - {where}" for where in shown) + "\n" + how_to_run_all(kit))
+        reasons.append(
+            f"{NOTEBOOK} has not been run to the end in one go:"
+            + "".join(f"\n  - {where}" for where in shown)
+            + "\n"
+            + how_to_run_all(kit)
+        )
     return reasons
 
 
@@ -194,7 +213,8 @@ def write_submission(kit: Path, output: Path, *, unfinished: bool = False) -> li
     problems = check_work(kit)
     if problems and not unfinished:
         raise SubmissionError(
-            "not handed in, nothing written:\n" + "\n".join(f"- {reason}" for reason in problems)
+            "not handed in, nothing written:\n"
+            + "\n".join(f"- {reason}" for reason in problems)
             + "\nIf the deadline comes first, `python submit.py --unfinished` hands in what you have."
         )
     partial = output.with_name(output.name + ".part")
@@ -207,10 +227,16 @@ def write_submission(kit: Path, output: Path, *, unfinished: bool = False) -> li
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python submit.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("-o", "--output", type=Path, default=KIT_DIR / "submission.zip",
-                        help="where to write the zip (default: submission.zip in the kit)")
-    parser.add_argument("--unfinished", action="store_true",
-                        help="hand in unfinished or unrun work anyway, with its problems listed")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=KIT_DIR / "submission.zip",
+        help="where to write the zip (default: submission.zip in the kit)",
+    )
+    parser.add_argument(
+        "--unfinished", action="store_true", help="hand in unfinished or unrun work anyway, with its problems listed"
+    )
     parser.add_argument("--kit", type=Path, default=KIT_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:

@@ -49,80 +49,65 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from benchmarks.machine import blas_description, blas_runtime, kernel_text, machine_line, own_kernel  # noqa: F401
+from benchmarks.settings import (  # noqa: F401 - some are read by tests/test_benchmarks.py
+    BATCH_SIZE,
+    CHECK_REPEATS_FACTOR,
+    DIM,
+    DTYPES,
+    GRADIENT_FORMS,
+    LEARNING_RATE,
+    NAIVE_MAX_N,
+    NOT_IN_KIT,
+    NOT_INSTALLED,
+    NOT_RUN,
+    NUM_CLASSES,
+    PAUSE_S,
+    QUICK_SIZES,
+    QUICK_SQUARE_SIZE,
+    QUICK_TRAIN_ITERS,
+    QUICK_TRAIN_N,
+    REFERENCE_GRADIENT,
+    REFERENCE_SCORES,
+    REG,
+    REPEATS,
+    SCORES_FORMS,
+    SEED,
+    SIZES,
+    SKIPPED,
+    SMALL_N_REPEATS_FACTOR,
+    SQUARE_REPEATS,
+    SQUARE_SIZE,
+    STEP_REPEATS,
+    TRAIN_ITERS,
+    TRAIN_N,
+    TRAIN_REPEATS,
+    WARMUP,
+    WEIGHT_SCALE,
+    softmax_loss_row_blocked,
+)
+from benchmarks.tables import (  # noqa: F401 - some are read by tests/test_benchmarks.py
+    BOUND_HEADERS,
+    LAYOUT_HEADERS,
+    LOSS_HEADERS,
+    STEP_HEADERS,
+    bounds_report,
+    layout_row,
+    loss_row,
+    markdown_table,
+    targets_report,
+    training_report,
+)
 from classifiers.linear_classifier import Softmax
 from classifiers.softmax import softmax_loss_naive, softmax_loss_vectorized
 from kit.validation import check_loss_inputs
-
-try:  # instructors only: a whole solution of the loss, so the student kit leaves it out
-    from instructor.benchmarks.row_blocked import BLOCK_ROWS, softmax_loss_row_blocked
-except ModuleNotFoundError as err:
-    if err.name not in ("instructor", "instructor.benchmarks", "instructor.benchmarks.row_blocked"):
-        raise
-    BLOCK_ROWS, softmax_loss_row_blocked = None, None
-
-DIM = 3073  # CIFAR-10: 32 * 32 * 3 pixels + the bias column
-NUM_CLASSES = 10  # CIFAR-10
-SIZES = (500, 10_000, 49_000)  # the notebook's dev set, a subset, the full training split
-QUICK_SIZES = (100, 500)  # tiny: the whole --quick run takes seconds
-DTYPES = (np.float64, np.float32)
-NAIVE_MAX_N = 500  # beyond this the naive double loop costs seconds per call
-REPEATS = 7  # median of 7: one or two runs hit by background load do not move it
-# Sizes up to NAIVE_MAX_N take milliseconds a run, so all 7 runs fit inside a
-# few seconds of background load; 3x the runs keep the median out of it.
-SMALL_N_REPEATS_FACTOR = 3
-WARMUP = 1  # one untimed run first: page faults, BLAS thread start-up, caches
-# BLAS (OpenBLAS) and OpenMP (torch) worker threads keep spinning on their
-# core for up to ~0.1 s after a call; pausing lets them go idle, so one
-# contender's leftover threads do not slow the next one down.
-PAUSE_S = 0.1
-REG = 1e-3  # any reg >= 0 costs the same; nonzero so the term is computed
-BATCH_SIZE = 200  # the notebook's batch size
-TRAIN_N = 49_000  # the notebook's training split
-QUICK_TRAIN_N = 2_000
-TRAIN_ITERS = 200  # long enough that train()'s one-off checks are a small share
-QUICK_TRAIN_ITERS = 10
-TRAIN_REPEATS = 5  # each timed train() call already averages over TRAIN_ITERS steps
-STEP_REPEATS = 300  # the parts of one step take microseconds: many runs per figure
-CHECK_REPEATS_FACTOR = 10  # the input checks take microseconds: 10x the runs
-LEARNING_RATE = 1e-4  # small enough that the loss stays finite on standard-normal data
-WEIGHT_SCALE = 0.001  # as the classifier's initialization: scores near 0
-SEED = 0
-SQUARE_SIZE = 2000  # square products that show the BLAS's best arithmetic rate
-QUICK_SQUARE_SIZE = 300
-SQUARE_REPEATS = 3
-KERNEL_QUERY_TIMEOUT_S = 60  # a fresh Python importing NumPy: a second, or more on a loaded machine
-
-# The two products, in every layout worth trying. Each pair computes the same
-# numbers; which one is fastest depends on the BLAS build, so measure.
-SCORES_FORMS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "X @ W": lambda X, W: X @ W,
-    "(W.T @ X.T).T": lambda X, W: (W.T @ X.T).T,
-}
-GRADIENT_FORMS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "X.T @ dscores": lambda X, dscores: X.T @ dscores,
-    "(dscores.T @ X).T": lambda X, dscores: (dscores.T @ X).T,
-}
-# The layout softmax_loss_vectorized uses; keep in step with classifiers/softmax.py.
-REFERENCE_SCORES = "X @ W"
-REFERENCE_GRADIENT = "X.T @ dscores"
-
-# The issue's targets for softmax_loss_vectorized at the largest N, float64.
-TORCH_TARGET = 1.0  # no slower than PyTorch's CPU cross_entropy + backward
-READ_TARGET = 2.5  # within 2.5x of one read of X (a two-pass loss needs at least 2x)
-
-NOT_INSTALLED = "torch not installed"
-SKIPPED = "torch skipped (--no-torch)"
-NOT_RUN = "—"
-NOT_IN_KIT = "not in the student kit"
 
 
 def load_torch(enabled: bool):
@@ -184,12 +169,15 @@ def check_torch_agrees(torch, Xt, yt, W: np.ndarray, X: np.ndarray, y: np.ndarra
     scale = np.max(np.abs(dW))
     if abs(loss - torch_loss) <= tol * abs(loss) and np.max(np.abs(dW - torch_dW)) <= tol * scale:
         return None
-    return (f"WARNING: torch disagrees with softmax_loss_vectorized at N={X.shape[0]} {X.dtype}: "
-            f"loss {torch_loss} vs {loss}, max |dW difference| {np.max(np.abs(dW - torch_dW)):.3g}")
+    return (
+        f"WARNING: torch disagrees with softmax_loss_vectorized at N={X.shape[0]} {X.dtype}: "
+        f"loss {torch_loss} vs {loss}, max |dW difference| {np.max(np.abs(dW - torch_dW)):.3g}"
+    )
 
 
-def square_product_rate(dtype: np.dtype, rng: np.random.Generator, size: int = SQUARE_SIZE,
-                        repeats: int = SQUARE_REPEATS) -> float:
+def square_product_rate(
+    dtype: np.dtype, rng: np.random.Generator, size: int = SQUARE_SIZE, repeats: int = SQUARE_REPEATS
+) -> float:
     """FLOP/s of NumPy's BLAS on a square (size x size) product: its best case."""
     A = rng.standard_normal((size, size)).astype(dtype)
     B = rng.standard_normal((size, size)).astype(dtype)
@@ -236,8 +224,9 @@ def time_loss_functions(
     return times, layout_times, note
 
 
-def time_training(num_train: int, num_iters: int, repeats: int, step_repeats: int,
-                  rng: np.random.Generator) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+def time_training(
+    num_train: int, num_iters: int, repeats: int, step_repeats: int, rng: np.random.Generator
+) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     """Throughput of Softmax.train, the parts of one step, and the product layouts.
 
     Returns three dicts of median seconds: whole train() calls, the parts of
@@ -249,10 +238,11 @@ def time_training(num_train: int, num_iters: int, repeats: int, step_repeats: in
     model.train(X, y, learning_rate=LEARNING_RATE, num_iters=1, seed=SEED)  # creates W
     train_calls = {
         "train, 1 iteration": lambda: model.train(
-            X, y, learning_rate=LEARNING_RATE, reg=REG, num_iters=1, batch_size=BATCH_SIZE, seed=SEED),
+            X, y, learning_rate=LEARNING_RATE, reg=REG, num_iters=1, batch_size=BATCH_SIZE, seed=SEED
+        ),
         f"train, {num_iters} iterations": lambda: model.train(
-            X, y, learning_rate=LEARNING_RATE, reg=REG, num_iters=num_iters, batch_size=BATCH_SIZE,
-            seed=SEED),
+            X, y, learning_rate=LEARNING_RATE, reg=REG, num_iters=num_iters, batch_size=BATCH_SIZE, seed=SEED
+        ),
     }
     train_times = time_interleaved(train_calls, repeats)
     step_times = time_step_parts(X, y, model.W.copy(), step_repeats, rng)
@@ -268,8 +258,9 @@ def time_training(num_train: int, num_iters: int, repeats: int, step_repeats: in
     return train_times, step_times, layout_times
 
 
-def time_step_parts(X: np.ndarray, y: np.ndarray, W: np.ndarray, num_steps: int,
-                    rng: np.random.Generator) -> dict[str, float]:
+def time_step_parts(
+    X: np.ndarray, y: np.ndarray, W: np.ndarray, num_steps: int, rng: np.random.Generator
+) -> dict[str, float]:
     """Mean seconds of each part of an SGD step, timed inside a copy of train's loop.
 
     Each step does what LinearClassifier.train does (sample, gather, loss,
@@ -312,268 +303,11 @@ def time_step_parts(X: np.ndarray, y: np.ndarray, W: np.ndarray, num_steps: int,
 # --- formatting ------------------------------------------------------------
 
 
-def fmt_time(seconds: float | None) -> str:
-    """Milliseconds with 3 significant digits, e.g. '212 ms', '0.0214 ms'."""
-    if seconds is None:
-        return NOT_RUN
-    return f"{seconds * 1e3:.3g} ms"
-
-
-def fmt_us(seconds: float) -> str:
-    return f"{seconds * 1e6:.0f} µs"
-
-
-def fmt_ratio(numerator: float | None, denominator: float | None) -> str:
-    if numerator is None or denominator is None:
-        return NOT_RUN
-    return f"{numerator / denominator:.2f}x"
-
-
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-LOSS_HEADERS = (
-    "N", "dtype", "naive", "vectorized", "two products", "one read of X", "input checks", "torch",
-    "vectorized / two products", "vectorized / one read", "vectorized / torch", "naive / vectorized",
-)
-LAYOUT_HEADERS = ("N", "dtype", *SCORES_FORMS, *GRADIENT_FORMS)
-STEP_HEADERS = ("part of one step", "mean time", "share of the step")
-BOUND_HEADERS = (
-    "dtype", "one read of X", "scores product", "dW product", "products' rate", "square-product rate",
-    "vectorized", "row-blocked loop",
-)
-
-
-def loss_row(num_train: int, dtype: np.dtype, times: dict[str, float], no_torch: str) -> list[str]:
-    """One row of the loss table; `no_torch` fills the torch cells when torch did not run."""
-    vec = times["vectorized"]
-    naive = times.get("naive")
-    torch_time = times.get("torch")
-    return [
-        str(num_train), np.dtype(dtype).name, fmt_time(naive), fmt_time(vec),
-        fmt_time(times["two products"]), fmt_time(times["one read of X"]), fmt_time(times["input checks"]),
-        fmt_time(torch_time) if torch_time is not None else no_torch,
-        fmt_ratio(vec, times["two products"]), fmt_ratio(vec, times["one read of X"]),
-        fmt_ratio(vec, torch_time) if torch_time is not None else no_torch, fmt_ratio(naive, vec),
-    ]
-
-
-def layout_row(num_train: int, dtype: np.dtype, times: dict[str, float]) -> list[str]:
-    cells = []
-    for name in LAYOUT_HEADERS[2:]:
-        cell = fmt_time(times[name])
-        cells.append(f"**{cell}**" if name in (REFERENCE_SCORES, REFERENCE_GRADIENT) else cell)
-    return [str(num_train), np.dtype(dtype).name, *cells]
-
-
-def bounds_report(num_train: int, all_times: dict[tuple[int, str], dict[str, float]],
-                  all_layouts: dict[tuple[int, str], dict[str, float]], square_rates: dict[str, float],
-                  square_size: int) -> str:
-    """At one N: each product against one read of X, and its rate against square products."""
-    flops = 2 * num_train * DIM * NUM_CLASSES  # one product: N * D * C multiply-adds
-    rows = []
-    for dtype in square_rates:
-        times, layouts = all_times[(num_train, dtype)], all_layouts[(num_train, dtype)]
-        read = times["one read of X"]
-        scores, gradient = layouts[REFERENCE_SCORES], layouts[REFERENCE_GRADIENT]
-        rate = 2 * flops / (scores + gradient)
-        rows.append([
-            dtype, fmt_time(read),
-            f"{fmt_time(scores)} ({scores / read:.1f} reads)", f"{fmt_time(gradient)} ({gradient / read:.1f} reads)",
-            f"{rate / 1e9:.0f} GFLOP/s", f"{square_rates[dtype] / 1e9:.0f} GFLOP/s",
-            fmt_time(times["vectorized"]), fmt_time(times["row-blocked"]) if "row-blocked" in times else NOT_IN_KIT,
-        ])
-    return "\n".join([
-        f"What bounds the loss at N = {num_train}: each product does 2 * N * D * C = "
-        f"{flops / 1e9:.2f} GFLOP and reads X once. *reads* is its time over one read of X; "
-        f"*products' rate* is their arithmetic rate, *square-product rate* the same BLAS's on "
-        f"{square_size} x {square_size} matrices; *row-blocked loop* computes the loss "
-        f"{BLOCK_ROWS or 'many'} rows at a time, so X streams from memory once (a loop the "
-        f"vectorized loss must not have; instructors' copy only).",
-        "",
-        markdown_table(BOUND_HEADERS, rows),
-    ])
-
-
-def training_report(train_times: dict[str, float], parts: dict[str, float],
-                    layout_times: dict[str, float], num_train: int, num_iters: int) -> str:
-    one = train_times["train, 1 iteration"]
-    many = train_times[f"train, {num_iters} iterations"]
-    step_in_train = (many - one) / (num_iters - 1)  # the per-call input checks cancel out
-    step = parts["step"]
-    labels = [
-        ("sample the indices (`rng.integers`)", "sample"),
-        ("gather `X[batch]`, `y[batch]`", "gather"),
-        (f"loss: scores product `{REFERENCE_SCORES}`", "scores product"),
-        (f"loss: dW product `{REFERENCE_GRADIENT}`", "dW product"),
-        ("loss: the rest (checks, softmax, reg)", "rest of loss"),
-        ("update `W -= lr * dW`", "update"),
-    ]
-    rows = [[label, fmt_us(parts[key]), f"{100 * parts[key] / step:.0f}%"] for label, key in labels]
-    rows.append(["one whole step", fmt_us(step), "100%"])
-    layouts = ", ".join(f"`{name}` {fmt_us(seconds)}" for name, seconds in layout_times.items())
-    return "\n".join([
-        f"`Softmax.train` at batch size {BATCH_SIZE} on a {num_train} x {DIM} float64 array: "
-        f"**{num_iters / many:.0f} iterations/s** for `num_iters={num_iters}`, that is "
-        f"{fmt_us(step_in_train)} per step plus {fmt_time(max(one - step_in_train, 0.0))} per call "
-        f"(train's input checks: two passes over X for NaN/inf). One step, part by part, "
-        f"timed inside a copy of train's loop:",
-        "",
-        markdown_table(STEP_HEADERS, rows),
-        "",
-        f"Product layouts at batch size {BATCH_SIZE}: {layouts}.",
-    ])
-
-
-def targets_report(all_times: dict[tuple[int, str], dict[str, float]], parts: dict[str, float],
-                   no_torch: str) -> str:
-    """The reference solution's targets from the issue, each with its measured value."""
-    largest = max(n for n, _ in all_times)
-    times = all_times[(largest, "float64")]
-    vec = times["vectorized"]
-    lines = ["Targets for the reference solution:", ""]
-    products = times["two products"]  # any loss built on NumPy's products pays at least these
-
-    def target_lines(baseline_name: str, baseline: float, target: float) -> list[str]:
-        """The verdict on vectorized / baseline, and when it is missed, what bounds it."""
-        ratio = vec / baseline
-        verdict = "met" if ratio <= target else "not met"
-        found = [f"- vectorized / {baseline_name} at N = {largest}, float64: {ratio:.2f}x "
-                 f"(target <= {target:.1f}x): **{verdict}**"]
-        if ratio > target:
-            reason = f"  - the two products alone take {products / baseline:.2f}x {baseline_name}"
-            if "row-blocked" in times:
-                reason += f", and the row-blocked loop, which reads X once, {times['row-blocked'] / baseline:.2f}x"
-            found.append(reason)
-        return found
-
-    if "torch" in times:
-        lines += target_lines("torch", times["torch"], TORCH_TARGET)
-    else:
-        lines.append(f"- vectorized / torch at N = {largest}, float64: not measured ({no_torch})")
-    lines += target_lines("one read of X", times["one read of X"], READ_TARGET)
-    naive_n = max((n for (n, _), row in all_times.items() if "naive" in row), default=None)
-    for dtype in (np.dtype(dt).name for dt in DTYPES):
-        row = all_times.get((naive_n, dtype), {})
-        if "naive" in row:
-            lines.append(f"- naive / vectorized at N = {naive_n}, {dtype}: "
-                         f"{row['naive'] / row['vectorized']:.1f}x (reported, no target)")
-    step_products = parts["scores product"] + parts["dW product"]
-    copying = parts["sample"] + parts["gather"]
-    verdict = "met" if step_products > copying else "not met"
-    lines.append(f"- SGD step: the two products take {100 * step_products / parts['step']:.0f}% of it, sampling "
-                 f"and gathering the batch {100 * copying / parts['step']:.0f}% "
-                 f"(target: the products dominate): **{verdict}**")
-    return "\n".join(lines)
-
-
-def blas_description() -> str:
-    """Name and version of the BLAS NumPy was built with."""
-    try:
-        config = np.show_config(mode="dicts")  # NumPy >= 1.25
-        blas = config["Build Dependencies"]["blas"]
-        return f"{blas.get('name', 'unknown')} {blas.get('version', '')}".strip()
-    except (TypeError, KeyError, AttributeError):
-        pass
-    # Older NumPy 1.x: the build info is a dict per library.
-    for key in ("blas_opt_info", "blas_ilp64_opt_info", "openblas_info", "blas_mkl_info"):
-        info = getattr(np.__config__, key, None)
-        if info:
-            return ", ".join(info.get("libraries", [])) or key
-    return "unknown"
-
-
-def blas_runtime() -> list[dict]:
-    """What threadpoolctl sees loaded: one dict per BLAS library (name, version, kernel, threads)."""
-    try:
-        import threadpoolctl
-    except ImportError:
-        return []
-    return [info for info in threadpoolctl.threadpool_info() if info.get("user_api") == "blas"]
-
-
-def own_kernel() -> str | None:
-    """The kernel OpenBLAS picks on this machine without OPENBLAS_CORETYPE (a fresh Python asks)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    code = ("import numpy, threadpoolctl; print(next((i.get('architecture') or '' for i in "
-            "threadpoolctl.threadpool_info() if i.get('internal_api') == 'openblas'), ''))")
-    try:
-        result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                                timeout=KERNEL_QUERY_TIMEOUT_S, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() or None
-
-
-def kernel_text(running: str, forced: str | None, own: str | None) -> str:
-    """How the machine line names the kernel that runs, and whether OPENBLAS_CORETYPE forced it.
-
-    `running` is threadpoolctl's architecture, `forced` the variable's value
-    (None when unset), `own` the kernel a fresh Python picks without it.
-    """
-    if not forced:
-        return f"{running} kernel, this CPU's own"
-    if own and own.lower() != running.lower():
-        return (f"{running} kernel FORCED by OPENBLAS_CORETYPE={forced} (this CPU's own is {own}: "
-                "these figures understate the machine; rerun with the variable unset)")
-    return f"{running} kernel, this CPU's own {own or 'unknown'} (OPENBLAS_CORETYPE={forced} names it too)"
-
-
-def blas_runtime_description() -> str:
-    """The BLAS that actually runs, e.g. `openblas 0.3.31: Haswell kernel, this CPU's own, 2 threads`."""
-    libraries = blas_runtime()
-    if not libraries:
-        return "runtime BLAS unknown (install threadpoolctl to see it)"
-    parts = []
-    for info in libraries:
-        running = info.get("architecture") or "unknown"
-        if info.get("internal_api") == "openblas":
-            forced = os.environ.get("OPENBLAS_CORETYPE")
-            kernel = kernel_text(running, forced, own_kernel() if forced else None)
-        else:
-            kernel = f"{running} kernel"
-        threads = info.get("num_threads")
-        parts.append(f"{info.get('internal_api', 'blas')} {info.get('version', '')}: "
-                     f"{kernel}, {threads} thread{'' if threads == 1 else 's'}")
-    return "; ".join(parts)
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def machine_line(torch, no_torch: str, load_before: float, load_after: float) -> str:
-    cores = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    threads = [f"{k}={os.environ[k]}" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-               if k in os.environ]
-    if torch is None:
-        torch_text = no_torch
-    else:
-        backend = "MKL" if torch.backends.mkl.is_available() else "its own BLAS"
-        torch_text = f"torch {torch.__version__} ({backend}, {torch.get_num_threads()} threads)"
-    return (
-        f"Machine: {cpu_model()}, {cores} cores ({usable} usable); Python {platform.python_version()}; "
-        f"NumPy {np.__version__} with {blas_description()}, running {blas_runtime_description()}; {torch_text}; "
-        f"threads: {', '.join(threads) or 'library defaults'}; "
-        f"load average {load_before:.1f} at start, {load_after:.1f} at end."
-    )
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help=f"tiny sizes {QUICK_SIZES}, one repetition, a short training run")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"tiny sizes {QUICK_SIZES}, one repetition, a short training run"
+    )
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
     parser.add_argument("--repeats", type=int, default=None, help=f"timed runs per figure (default {REPEATS})")
     args = parser.parse_args(argv)
@@ -622,14 +356,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     square_rates = {np.dtype(dt).name: square_product_rate(dt, rng, square_size) for dt in DTYPES}
     print(f"timing Softmax.train on {train_n} x {DIM} ...", file=sys.stderr, flush=True)
     train_times, parts, batch_layouts = time_training(
-        train_n, train_iters, 1 if args.quick else TRAIN_REPEATS, step_repeats, rng)
+        train_n, train_iters, 1 if args.quick else TRAIN_REPEATS, step_repeats, rng
+    )
     load_after = os.getloadavg()[0]
 
     command = "python -m benchmarks.bench_softmax" + (" --quick" if args.quick else "")
-    small = (f" ({repeats * SMALL_N_REPEATS_FACTOR} at N <= {NAIVE_MAX_N})"
-             if not (args.quick or args.repeats) and min(sizes) <= NAIVE_MAX_N else "")
-    print(f"Softmax loss and gradient at D = {DIM}, C = {NUM_CLASSES}: median of {repeats}{small} "
-          f"run(s) after a warm-up, contenders interleaved (`{command}`).\n")
+    small = (
+        f" ({repeats * SMALL_N_REPEATS_FACTOR} at N <= {NAIVE_MAX_N})"
+        if not (args.quick or args.repeats) and min(sizes) <= NAIVE_MAX_N
+        else ""
+    )
+    print(
+        f"Softmax loss and gradient at D = {DIM}, C = {NUM_CLASSES}: median of {repeats}{small} "
+        f"run(s) after a warm-up, contenders interleaved (`{command}`).\n"
+    )
     print(markdown_table(LOSS_HEADERS, loss_rows))
     print()
     print("Layouts of the two products (the reference's in bold):\n")
@@ -645,10 +385,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(note)
     cores = os.cpu_count() or 1
     if max(load_before, load_after) > cores:
-        print(f"Note: the load average ({max(load_before, load_after):.1f}) exceeded the {cores} cores. "
-              "Other processes competed for the CPU, and a multi-threaded BLAS call waits for a "
-              "descheduled thread at each of its internal synchronisations, so these medians are "
-              "pessimistic and erratic. Rerun on a quiet machine, or with `OPENBLAS_NUM_THREADS=1`.")
+        print(
+            f"Note: the load average ({max(load_before, load_after):.1f}) exceeded the {cores} cores. "
+            "Other processes competed for the CPU, and a multi-threaded BLAS call waits for a "
+            "descheduled thread at each of its internal synchronisations, so these medians are "
+            "pessimistic and erratic. Rerun on a quiet machine, or with `OPENBLAS_NUM_THREADS=1`."
+        )
     print(machine_line(torch, no_torch, load_before, load_after))
     return 0
 

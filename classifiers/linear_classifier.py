@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+
 import numpy as np
 
 from kit.progress import progress

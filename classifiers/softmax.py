@@ -24,9 +24,7 @@ import numpy as np
 from kit.validation import check_loss_inputs
 
 
-def softmax_loss_naive(
-    W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float
-) -> tuple[float, np.ndarray]:
+def softmax_loss_naive(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) -> tuple[float, np.ndarray]:
     """Softmax loss and gradient, computed with explicit loops.
 
     Inputs:
@@ -84,9 +82,7 @@ def softmax_loss_naive(
     return float(loss), dW
 
 
-def softmax_loss_vectorized(
-    W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float
-) -> tuple[float, np.ndarray]:
+def softmax_loss_vectorized(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) -> tuple[float, np.ndarray]:
     """Softmax loss and gradient, vectorized: no Python loop anywhere.
 
     Inputs and outputs are the same as softmax_loss_naive:

@@ -131,8 +131,7 @@ def read_batch(path: str | os.PathLike) -> dict[str, object]:
             raise UnsafePickleError(f"{path}: {err}") from None
         # A cut-short file ends mid-opcode (EOFError, UnpicklingError) or
         # mid-array (ValueError); garbage can raise almost anything else.
-        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError,
-                KeyError, AttributeError) as err:
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as err:
             raise CifarFormatError(
                 f"{path}: truncated or malformed batch file ({type(err).__name__}: {err}); "
                 "delete it and run `python data/get_cifar10.py` again"
@@ -150,20 +149,15 @@ def read_batch(path: str | os.PathLike) -> dict[str, object]:
 def _rows_and_labels(batch: dict[str, object], path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Check a batch dict: returns its pixel rows uint8 (N, 3072) and labels int64 (N,)."""
     data, labels = batch.get("data"), batch.get("labels")
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
-            or data.shape[1] != ROW_SIZE:
-        got = f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray) \
-            else type(data).__name__
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != ROW_SIZE:
+        got = f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
         raise CifarFormatError(f"{path}: expected 'data' as uint8 (N, {ROW_SIZE}), got {got}")
     y = np.asarray(labels, dtype=np.int64) if isinstance(labels, (list, np.ndarray)) else None
     if y is None or y.shape != (data.shape[0],):
-        got = f"{len(labels)} of them" if isinstance(labels, (list, np.ndarray)) \
-            else type(labels).__name__
-        raise CifarFormatError(
-            f"{path}: expected 'labels' as a list of {data.shape[0]} ints, got {got}")
+        got = f"{len(labels)} of them" if isinstance(labels, (list, np.ndarray)) else type(labels).__name__
+        raise CifarFormatError(f"{path}: expected 'labels' as a list of {data.shape[0]} ints, got {got}")
     if y.size and (y.min() < 0 or y.max() >= NUM_CLASSES):
-        raise CifarFormatError(f"{path}: expected labels in [0, {NUM_CLASSES}), "
-                               f"got values from {y.min()} to {y.max()}")
+        raise CifarFormatError(f"{path}: expected labels in [0, {NUM_CLASSES}), got values from {y.min()} to {y.max()}")
     return data, y
 
 
@@ -269,7 +263,7 @@ def _load_all(root: str | os.PathLike | None) -> tuple[np.ndarray, ...]:
     X_train = np.empty((sum(len(y) for _, y in parts[:-1]), *IMAGE_SHAPE), dtype=np.uint8)
     start = 0
     for rows, y in parts[:-1]:
-        _channels_last(rows, out=X_train[start:start + len(y)])  # (n, 32, 32, 3)
+        _channels_last(rows, out=X_train[start : start + len(y)])  # (n, 32, 32, 3)
         start += len(y)
     y_train = np.concatenate([y for _, y in parts[:-1]])  # (50000,)
     X_test, y_test = _channels_last(parts[-1][0]), parts[-1][1]
@@ -312,15 +306,17 @@ def _check_sizes(sizes: dict[str, int], num_train_available: int, num_test_avail
             f"images available), got {sizes['num_training']} + {sizes['num_validation']} = {wanted}"
         )
     if sizes["num_test"] > num_test_available:
-        raise ValueError(f"expected num_test <= {num_test_available} (the test images "
-                         f"available), got {sizes['num_test']}")
+        raise ValueError(
+            f"expected num_test <= {num_test_available} (the test images available), got {sizes['num_test']}"
+        )
     if sizes["num_dev"] > sizes["num_training"]:
-        raise ValueError(f"expected num_dev <= num_training = {sizes['num_training']} (dev is a "
-                         f"subset of train), got {sizes['num_dev']}")
+        raise ValueError(
+            f"expected num_dev <= num_training = {sizes['num_training']} (dev is a "
+            f"subset of train), got {sizes['num_dev']}"
+        )
 
 
-def _to_rows(X: np.ndarray, mean_image: np.ndarray | None, add_bias: bool,
-             dtype: np.dtype) -> np.ndarray:
+def _to_rows(X: np.ndarray, mean_image: np.ndarray | None, add_bias: bool, dtype: np.dtype) -> np.ndarray:
     """Images (N, 32, 32, 3) -> rows (N, D): flattened, centred, with a bias column.
 
     Fills one preallocated array in one pass, so the float64 training rows
@@ -368,8 +364,7 @@ def get_cifar10_data(
     Raises ValueError when a size is negative or larger than the data.
     """
     X_all, y_all, X_test_all, y_test_all, synthetic = _load_all(root)
-    sizes = dict(num_training=num_training, num_validation=num_validation,
-                 num_test=num_test, num_dev=num_dev)
+    sizes = dict(num_training=num_training, num_validation=num_validation, num_test=num_test, num_dev=num_dev)
     _check_sizes(sizes, X_all.shape[0], X_test_all.shape[0])
     dtype = np.dtype(dtype)
 
@@ -388,10 +383,14 @@ def get_cifar10_data(
         return _to_rows(X, centre, add_bias, dtype)
 
     return {
-        "X_train": rows(X_all[train]), "y_train": y_all[train].copy(),
-        "X_val": rows(X_all[val]), "y_val": y_all[val].copy(),
-        "X_test": rows(X_test_all[:num_test]), "y_test": y_test_all[:num_test].copy(),
-        "X_dev": rows(X_all[dev]), "y_dev": y_all[dev],
+        "X_train": rows(X_all[train]),
+        "y_train": y_all[train].copy(),
+        "X_val": rows(X_all[val]),
+        "y_val": y_all[val].copy(),
+        "X_test": rows(X_test_all[:num_test]),
+        "y_test": y_test_all[:num_test].copy(),
+        "X_dev": rows(X_all[dev]),
+        "y_dev": y_all[dev],
         "mean_image": mean_image,
         "synthetic": synthetic,
     }

@@ -20,8 +20,7 @@ import numpy as np
 
 from data.cifar10 import META_FILE, SYNTHETIC_MARKER, TEST_BATCH, TRAIN_BATCHES
 
-CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer",
-               "dog", "frog", "horse", "ship", "truck")
+CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
 # Each class is a pattern (a bar, a disk, stripes ...) painted in a class colour
@@ -29,10 +28,21 @@ CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer",
 # linear classifier from raw pixels; per-image colour jitter and random shifts
 # make the classes overlap, so a softmax lands well above chance (about 65% with
 # the notebook's default settings), not at 100%.
-CLASS_COLOURS = np.array([  # RGB in [0, 1], one row per class
-    [0.9, 0.9, 1.0], [1.0, 0.2, 0.2], [0.6, 0.4, 0.1], [1.0, 0.6, 0.2], [0.4, 0.6, 0.2],
-    [0.7, 0.5, 0.4], [0.2, 0.9, 0.3], [0.5, 0.3, 0.2], [0.2, 0.3, 1.0], [0.9, 0.9, 0.2],
-], dtype=np.float32)
+CLASS_COLOURS = np.array(
+    [  # RGB in [0, 1], one row per class
+        [0.9, 0.9, 1.0],
+        [1.0, 0.2, 0.2],
+        [0.6, 0.4, 0.1],
+        [1.0, 0.6, 0.2],
+        [0.4, 0.6, 0.2],
+        [0.7, 0.5, 0.4],
+        [0.2, 0.9, 0.3],
+        [0.5, 0.3, 0.2],
+        [0.2, 0.3, 1.0],
+        [0.9, 0.9, 0.2],
+    ],
+    dtype=np.float32,
+)
 COLOUR_JITTER = 0.35  # std of the per-image colour noise: blurs the class colours together
 PATTERN_BRIGHTNESS = 90.0  # how far a pattern rises above its background, out of 255
 MAX_SHIFT = 4  # patterns move up to 4 pixels each way
@@ -43,18 +53,20 @@ def _class_patterns() -> np.ndarray:
     yy, xx = np.mgrid[0:32, 0:32].astype(np.float32)
     dy, dx = np.abs(yy - 15.5), np.abs(xx - 15.5)  # distances from the centre
     radius, box = np.hypot(dy, dx), np.maximum(dy, dx)
-    return np.stack([
-        dy < 4,                        # airplane: horizontal bar
-        dx < 4,                        # automobile: vertical bar
-        (xx + yy) // 6 % 2 == 0,       # bird: diagonal stripes
-        radius < 9,                    # cat: disk
-        np.abs(radius - 10) < 2.5,     # deer: ring
-        (xx // 8 + yy // 8) % 2 == 0,  # dog: checkerboard
-        (dx < 3) | (dy < 3),           # frog: cross
-        (box > 7) & (box < 11),        # horse: square outline
-        yy > 15.5,                     # ship: lower half
-        xx / 31.0,                     # truck: left-to-right ramp
-    ]).astype(np.float32)
+    return np.stack(
+        [
+            dy < 4,  # airplane: horizontal bar
+            dx < 4,  # automobile: vertical bar
+            (xx + yy) // 6 % 2 == 0,  # bird: diagonal stripes
+            radius < 9,  # cat: disk
+            np.abs(radius - 10) < 2.5,  # deer: ring
+            (xx // 8 + yy // 8) % 2 == 0,  # dog: checkerboard
+            (dx < 3) | (dy < 3),  # frog: cross
+            (box > 7) & (box < 11),  # horse: square outline
+            yy > 15.5,  # ship: lower half
+            xx / 31.0,  # truck: left-to-right ramp
+        ]
+    ).astype(np.float32)
 
 
 def _all_shifts(patterns: np.ndarray) -> np.ndarray:
@@ -70,8 +82,7 @@ def _all_shifts(patterns: np.ndarray) -> np.ndarray:
     return shifted
 
 
-def synthetic_images(y: np.ndarray, rng: np.random.Generator,
-                     shifted: np.ndarray | None = None) -> np.ndarray:
+def synthetic_images(y: np.ndarray, rng: np.random.Generator, shifted: np.ndarray | None = None) -> np.ndarray:
     """Images for labels y, as rows in the file layout: uint8 (N, 3072).
 
     Each row holds 1024 red, then 1024 green, then 1024 blue values.
@@ -93,12 +104,14 @@ def synthetic_images(y: np.ndarray, rng: np.random.Generator,
 
 class _Global(NamedTuple):
     """A reference to module.name (the pickle GLOBAL opcode)."""
+
     module: str
     name: str
 
 
 class _Reduce(NamedTuple):
     """An object rebuilt as func(*args) whose state is then set (REDUCE, BUILD)."""
+
     func: _Global
     args: tuple
     state: tuple
@@ -113,9 +126,11 @@ def _numpy1_array(X: np.ndarray) -> _Reduce:
     if X.dtype != np.uint8:
         raise TypeError(f"expected a uint8 array, got {X.dtype}")
     uint8 = _Reduce(_Global("numpy", "dtype"), ("u1", 0, 1), (3, "|", None, None, None, -1, -1, 0))
-    return _Reduce(_Global("numpy.core.multiarray", "_reconstruct"),
-                   (_Global("numpy", "ndarray"), (0,), "b"),
-                   (1, X.shape, uint8, False, X.tobytes()))
+    return _Reduce(
+        _Global("numpy.core.multiarray", "_reconstruct"),
+        (_Global("numpy", "ndarray"), (0,), "b"),
+        (1, X.shape, uint8, False, X.tobytes()),
+    )
 
 
 def _py2_pickle(obj: object, out: list[bytes]) -> None:
@@ -128,16 +143,23 @@ def _py2_pickle(obj: object, out: list[bytes]) -> None:
     """
     if isinstance(obj, (str, bytes)):
         raw = obj.encode("latin1") if isinstance(obj, str) else obj
-        out.append(pickle.SHORT_BINSTRING + struct.pack("<B", len(raw)) if len(raw) < 256
-                   else pickle.BINSTRING + struct.pack("<i", len(raw)))
+        out.append(
+            pickle.SHORT_BINSTRING + struct.pack("<B", len(raw))
+            if len(raw) < 256
+            else pickle.BINSTRING + struct.pack("<i", len(raw))
+        )
         out.append(raw)
     elif obj is None or obj is False:
         out.append(pickle.NONE if obj is None else pickle.NEWFALSE)
     elif isinstance(obj, (int, np.integer)):
         value = int(obj)
-        out.append(pickle.BININT1 + struct.pack("<B", value) if 0 <= value < 256
-                   else pickle.BININT2 + struct.pack("<H", value) if 0 <= value < 65536
-                   else pickle.BININT + struct.pack("<i", value))
+        out.append(
+            pickle.BININT1 + struct.pack("<B", value)
+            if 0 <= value < 256
+            else pickle.BININT2 + struct.pack("<H", value)
+            if 0 <= value < 65536
+            else pickle.BININT + struct.pack("<i", value)
+        )
     elif isinstance(obj, _Global):
         out.append(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("ascii"))
     elif isinstance(obj, _Reduce):
@@ -158,7 +180,7 @@ def _py2_pickle(obj: object, out: list[bytes]) -> None:
         out.append(pickle.EMPTY_LIST)
         for start in range(0, len(obj), 1000):  # cPickle appended 1000 items at a time
             out.append(pickle.MARK)
-            for item in obj[start:start + 1000]:
+            for item in obj[start : start + 1000]:
                 _py2_pickle(item, out)
             out.append(pickle.APPENDS)
     elif isinstance(obj, dict):
@@ -189,16 +211,23 @@ def write_synthetic_batches(batch_dir: Path, num_train: int, num_test: int, seed
     y = np.arange(num_train + num_test) % len(CLASS_NAMES)  # balanced classes ...
     rng.shuffle(y)  # ... in random order
     train_parts = np.array_split(y[:num_train], len(TRAIN_BATCHES))
-    files = [(name, f"training batch {i} of {len(TRAIN_BATCHES)}", labels)
-             for i, (name, labels) in enumerate(zip(TRAIN_BATCHES, train_parts), start=1)]
+    files = [
+        (name, f"training batch {i} of {len(TRAIN_BATCHES)}", labels)
+        for i, (name, labels) in enumerate(zip(TRAIN_BATCHES, train_parts), start=1)
+    ]
     files.append((TEST_BATCH, "testing batch 1 of 1", y[num_train:]))
     shifted = _all_shifts(_class_patterns())
     for name, label, labels in files:
-        write_batch(batch_dir / name, {
-            "batch_label": f"{SYNTHETIC_MARKER} {label} (offline stand-in written by "
-                           f"get_cifar10.py --synthetic, seed {seed}; NOT CIFAR-10)",
-            "labels": labels.tolist(),
-            "data": synthetic_images(labels, rng, shifted),  # (n, 3072) uint8
-        })
-    write_batch(batch_dir / META_FILE, {"num_cases_per_batch": len(train_parts[0]),
-                                        "label_names": list(CLASS_NAMES), "num_vis": 3072})
+        write_batch(
+            batch_dir / name,
+            {
+                "batch_label": f"{SYNTHETIC_MARKER} {label} (offline stand-in written by "
+                f"get_cifar10.py --synthetic, seed {seed}; NOT CIFAR-10)",
+                "labels": labels.tolist(),
+                "data": synthetic_images(labels, rng, shifted),  # (n, 3072) uint8
+            },
+        )
+    write_batch(
+        batch_dir / META_FILE,
+        {"num_cases_per_batch": len(train_parts[0]), "label_names": list(CLASS_NAMES), "num_vis": 3072},
+    )

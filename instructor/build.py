@@ -39,10 +39,19 @@ HIDDEN_TESTS = "instructor/hidden_tests/"
 HARNESS_HIDDEN_TESTS = "tests/hidden/"
 NOTEBOOK_SOURCES = "instructor/notebooks"  # instructor/notebook_source.py: each NAME.py writes NAME.ipynb
 # Never copied, even when git tracks them by mistake (and in the no-git walk).
-SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis",
-             ".ipynb_checkpoints", "cifar-10-batches-py", "node_modules", ".mypy_cache"}
-SKIP_FILES = ("*.pyc", "*.tar.gz", "*.part", "*.executed.ipynb", "submission.zip", "results.json",
-              ".DS_Store")
+SKIP_DIRS = {
+    ".git",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".ipynb_checkpoints",
+    "cifar-10-batches-py",
+    "node_modules",
+    ".mypy_cache",
+}
+SKIP_FILES = ("*.pyc", "*.tar.gz", "*.part", "*.executed.ipynb", "submission.zip", "results.json", ".DS_Store")
 
 # A kit file: its bytes and its permission bits (setup.sh stays executable).
 KitFile = tuple[bytes, int]
@@ -63,10 +72,16 @@ def repository_files(root: Path) -> list[str]:
     the tree skipping SKIP_DIRS.
     """
     try:
-        listed = subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-            cwd=root, capture_output=True, check=True,
-        ).stdout.decode().split("\0")
+        listed = (
+            subprocess.run(
+                ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+                cwd=root,
+                capture_output=True,
+                check=True,
+            )
+            .stdout.decode()
+            .split("\0")
+        )
         paths = [p for p in listed if p and (root / p).is_file()]
     except (OSError, subprocess.CalledProcessError):
         paths = []
@@ -77,8 +92,9 @@ def repository_files(root: Path) -> list[str]:
     return sorted({p for p in paths if not _skipped(p)})
 
 
-def build_kit(root: Path = REPO_ROOT, *, solutions: bool = False, check_notebook_sources: bool = True,
-              student_readme: bool = True) -> dict[str, KitFile]:
+def build_kit(
+    root: Path = REPO_ROOT, *, solutions: bool = False, check_notebook_sources: bool = True, student_readme: bool = True
+) -> dict[str, KitFile]:
     """The kit as {relative path: (content, mode)}, in memory.
 
     solutions=False strips every solution region; True keeps them (markers
@@ -147,8 +163,10 @@ def _check_compiles(text: str, path: str) -> None:
         compile(text, path, "exec", dont_inherit=True)
     except SyntaxError as err:
         raise MarkerError(
-            [f"{path}:{err.lineno}: the stripped file is not valid Python ({err.msg}); "
-             "check the indentation of the solution markers around it"]
+            [
+                f"{path}:{err.lineno}: the stripped file is not valid Python ({err.msg}); "
+                "check the indentation of the solution markers around it"
+            ]
         ) from err
 
 
@@ -260,8 +278,7 @@ def _python_regions(path: str, text: str) -> list[str]:
         holders = [f for f in functions if f[0] <= line <= f[1]]
         name = max(holders)[2] if holders else "module level"  # the innermost: the latest start
         counts[name] = counts.get(name, 0) + 1
-    return [f"- `{path}`, `{name}`" + (f" ({count} places)" if count > 1 else "")
-            for name, count in counts.items()]
+    return [f"- `{path}`, `{name}`" + (f" ({count} places)" if count > 1 else "") for name, count in counts.items()]
 
 
 def _notebook_regions(text: str) -> list[str]:
@@ -271,19 +288,22 @@ def _notebook_regions(text: str) -> list[str]:
         source = cell.get("source", "")
         lines = ("".join(source) if isinstance(source, list) else str(source)).splitlines(keepends=True)
         if cell.get("cell_type") == "markdown":
-            headings = [line.strip().lstrip("#").strip() for line in lines
-                        if re.match(r"#{1,2} ", line) and line.strip() not in (BEGIN, END)]
+            headings = [
+                line.strip().lstrip("#").strip()
+                for line in lines
+                if re.match(r"#{1,2} ", line) and line.strip() not in (BEGIN, END)
+            ]
             section = headings[-1] if headings else section
         if not find_regions(lines, f"{NOTEBOOK}, cell {index + 1}, line {{line}}"):
             continue
         first = next((line.strip() for line in lines if line.strip() and line.strip() not in (BEGIN, END)), "")
         if cell.get("cell_type") == "code":
             first = first if len(first) <= 50 else first[:47] + "..."
-            entries.append(f"- `{NOTEBOOK}`, section \"{section}\": code cell {index + 1}, starting `{first}`")
+            entries.append(f'- `{NOTEBOOK}`, section "{section}": code cell {index + 1}, starting `{first}`')
         else:
             label = re.match(r"\*\*(.+?)\.?\*\*", first)  # "**Inline question 1.**"
             name = label.group(1) if label else (first if len(first) <= 50 else first[:47] + "...")
-            entries.append(f"- `{NOTEBOOK}`, section \"{section}\": answer cell {index + 1}, {name}")
+            entries.append(f'- `{NOTEBOOK}`, section "{section}": answer cell {index + 1}, {name}')
     return entries
 
 
@@ -307,5 +327,8 @@ def with_hidden_tests(kit: dict[str, KitFile], root: Path = REPO_ROOT) -> dict[s
     for path in repository_files(root):
         if path.startswith(HIDDEN_TESTS):
             source = root / path
-            hidden[HARNESS_HIDDEN_TESTS + path[len(HIDDEN_TESTS):]] = (source.read_bytes(), source.stat().st_mode & 0o777)
+            hidden[HARNESS_HIDDEN_TESTS + path[len(HIDDEN_TESTS) :]] = (
+                source.read_bytes(),
+                source.stat().st_mode & 0o777,
+            )
     return {**kit, **hidden}

@@ -83,7 +83,7 @@ def marker_kind(line: str) -> str | None:
     if not words:
         return None
     first, second = words.groups()
-    for kind, marker in (("BEGIN", BEGIN), ("END", END)):
+    for kind in ("BEGIN", "END"):
         if second and _typos(first, kind) <= TYPOS_SHORT and _typos(second, "SOLUTION") <= TYPOS_LONG:
             return kind
         if not second and _typos(first, kind + "SOLUTION") <= TYPOS_LONG:
@@ -113,8 +113,7 @@ def find_regions(lines: list[str], where: str, first_line: int = 1) -> list[Regi
             problems.append(f"{at}: malformed marker {text!r}: write exactly {BEGIN!r} or {END!r}")
         if kind == "BEGIN" and open_at is not None:
             problems.append(
-                f"{at}: nested {BEGIN!r}: the region opened on line "
-                f"{open_at + first_line} has no {END!r} yet"
+                f"{at}: nested {BEGIN!r}: the region opened on line {open_at + first_line} has no {END!r} yet"
             )
         elif kind == "BEGIN":
             open_at = number
@@ -131,8 +130,9 @@ def find_regions(lines: list[str], where: str, first_line: int = 1) -> list[Regi
     return regions
 
 
-def strip_lines(lines: list[str], regions: list[Region],
-                stub: tuple[str, ...] | Callable[[list[str], Region], tuple[str, ...]]) -> list[str]:
+def strip_lines(
+    lines: list[str], regions: list[Region], stub: tuple[str, ...] | Callable[[list[str], Region], tuple[str, ...]]
+) -> list[str]:
     """Replace each region of `lines` (with line endings) by the stub lines (or stub(lines, region))."""
     out: list[str] = []
     start = 0
@@ -158,13 +158,15 @@ def notebook_code_stub(lines: list[str], region: Region) -> tuple[str, str]:
         comments.insert(0, lines[above].strip().lstrip("#").strip())
         above -= 1
     todo = " ".join(comments)
-    todo = todo[todo.index("TODO") + len("TODO"):].lstrip(": ") if "TODO" in todo else ""
+    todo = todo[todo.index("TODO") + len("TODO") :].lstrip(": ") if "TODO" in todo else ""
     unset = [found["name"] for line in lines[: region.begin] if (found := UNSET_NAME.match(line))]
     names = " and ".join(", ".join(unset).rsplit(", ", 1)) if unset else ""
     if names and todo:
         message = f"set {names}: {todo}"
     else:
-        message = f"set {names} in this cell" if names else (todo or "write this part of the cell (see the text above it)")
+        message = (
+            f"set {names} in this cell" if names else (todo or "write this part of the cell (see the text above it)")
+        )
     return (CODE_STUB[0], f"raise NotImplementedError({message!r})")
 
 

@@ -59,8 +59,11 @@ class Pair:
 
 def pairs(root: Path = REPO_ROOT) -> list[Pair]:
     """Every source in instructor/notebooks/ with the root notebook it writes."""
-    return [Pair(f"{SOURCE_DIR}/{path.name}", f"{path.stem}.ipynb")
-            for path in sorted((root / SOURCE_DIR).glob("*.py")) if not path.name.startswith("_")]
+    return [
+        Pair(f"{SOURCE_DIR}/{path.name}", f"{path.stem}.ipynb")
+        for path in sorted((root / SOURCE_DIR).glob("*.py"))
+        if not path.name.startswith("_")
+    ]
 
 
 def source_of(notebook: str, root: Path = REPO_ROOT) -> Pair | None:
@@ -129,8 +132,10 @@ def check(pair: Pair, root: Path = REPO_ROOT) -> list[str]:
     if not notebook_path.exists():
         return [f"{pair.notebook} is missing; its source {pair.source} writes it: run `{SYNC_COMMAND}`"]
     found = differences(read_source(root / pair.source), nbformat.read(notebook_path, as_version=4))
-    return [f"{pair.notebook} is out of step with {pair.source} (edit the .py, then run `{SYNC_COMMAND}`): {problem}"
-            for problem in found]
+    return [
+        f"{pair.notebook} is out of step with {pair.source} (edit the .py, then run `{SYNC_COMMAND}`): {problem}"
+        for problem in found
+    ]
 
 
 def marker_problems(pair: Pair, root: Path = REPO_ROOT) -> list[str]:
@@ -141,8 +146,11 @@ def marker_problems(pair: Pair, root: Path = REPO_ROOT) -> list[str]:
     """
     path = root / pair.source
     notebook = read_source(path)
-    starts = [number for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
-              if CELL_START.match(line)]
+    starts = [
+        number
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if CELL_START.match(line)
+    ]
     problems = []
     for index, cell in enumerate(notebook.cells):
         if len(starts) == len(notebook.cells):  # cell `index` starts on the line after its "# %%"
@@ -202,8 +210,9 @@ def sync(pair: Pair, root: Path = REPO_ROOT) -> list[str]:
     if named or not paired:
         jupytext.write(notebook, source_path, fmt=TEXT_FORMAT)
         notebook = read_source(source_path)
-        changes.append(f"{pair.source}: " + (f"named new cells {', '.join(named)}" if named else
-                                             f"added the pairing {PAIRING}"))
+        changes.append(
+            f"{pair.source}: " + (f"named new cells {', '.join(named)}" if named else f"added the pairing {PAIRING}")
+        )
     text = render(notebook)
     if not notebook_path.exists() or notebook_path.read_text(encoding="utf-8") != text:
         notebook_path.write_text(text, encoding="utf-8")
@@ -212,8 +221,7 @@ def sync(pair: Pair, root: Path = REPO_ROOT) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m instructor.notebook_source",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m instructor.notebook_source", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook is out of step")
     parser.add_argument("--source", type=Path, default=REPO_ROOT, help="the instructor repository (default: this one)")
     args = parser.parse_args(argv)

@@ -76,8 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--solutions", action="store_true", help="keep the solutions (a TA copy)")
     parser.add_argument("--force", action="store_true", help="replace OUT_DIR if it exists")
     parser.add_argument("--source", type=Path, default=REPO_ROOT, help="the instructor repository (default: this one)")
-    parser.add_argument("--no-gate", action="store_true",
-                        help="skip the reference gate (grading the reference solution and the untouched kit first)")
+    parser.add_argument(
+        "--no-gate",
+        action="store_true",
+        help="skip the reference gate (grading the reference solution and the untouched kit first)",
+    )
     args = parser.parse_args(argv)
     try:
         kit = build_kit(args.source.resolve(), solutions=args.solutions)

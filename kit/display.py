@@ -14,6 +14,9 @@ PASS_COLOUR, FAIL_COLOUR = "#1a7f37", "#cf222e"
 def verdict_table(rows: list[tuple[str, str]], passed: bool) -> str:
     """HTML for (name, value) rows, edged in the colour of the verdict."""
     colour = PASS_COLOUR if passed else FAIL_COLOUR
-    cells = "".join(f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
-                    f"<td style='text-align:left'>{html.escape(value)}</td></tr>" for name, value in rows)
+    cells = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
+        f"<td style='text-align:left'>{html.escape(value)}</td></tr>"
+        for name, value in rows
+    )
     return f"<table style='border-left:4px solid {colour}'>{cells}</table>"

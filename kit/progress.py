@@ -46,7 +46,7 @@ def _seconds(elapsed: float) -> str:
     return f"{elapsed:.1f} s" if elapsed < 10 else f"{elapsed:.0f} s"
 
 
-class progress(Generic[Item]):  # noqa: N801 (used like a function, as tqdm is)
+class progress(Generic[Item]):
     """Wrap `iterable`; show how far the loop got, and finish with one line of text.
 
     Inputs:
@@ -57,8 +57,9 @@ class progress(Generic[Item]):  # noqa: N801 (used like a function, as tqdm is)
     - disable: if true, show nothing (train(verbose=False)).
     """
 
-    def __init__(self, iterable: Iterable[Item], desc: str = "", unit: str = "",
-                 total: int | None = None, disable: bool = False) -> None:
+    def __init__(
+        self, iterable: Iterable[Item], desc: str = "", unit: str = "", total: int | None = None, disable: bool = False
+    ) -> None:
         self.iterable = iterable
         self.desc, self.unit = desc, unit
         self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
@@ -122,8 +123,11 @@ class progress(Generic[Item]):  # noqa: N801 (used like a function, as tqdm is)
         if final:
             bundle = {"text/plain": line}  # what the saved notebook keeps
         else:
-            bar = (f"<progress value='{self.count}' max='{self.total}' style='width: 20em'></progress>"
-                   if self.total else "")
+            bar = (
+                f"<progress value='{self.count}' max='{self.total}' style='width: 20em'></progress>"
+                if self.total
+                else ""
+            )
             bundle = {"text/html": f"<div>{bar} <code>{html.escape(line)}</code></div>", "text/plain": line}
         if self._handle is None:
             self._handle = self._display(bundle, raw=True, display_id=True)

@@ -54,8 +54,7 @@ def check_labels(y: object, num_examples: int, num_classes: int | None = None) -
             raise ValueError(f"y: expected labels >= 0, got {low}")
         if num_classes is not None and high >= num_classes:
             raise ValueError(
-                f"y: expected labels in [0, {num_classes}) for {num_classes} classes "
-                f"(the columns of W), got {high}"
+                f"y: expected labels in [0, {num_classes}) for {num_classes} classes (the columns of W), got {high}"
             )
     return y
 

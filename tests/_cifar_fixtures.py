@@ -43,8 +43,9 @@ def md5_bytes(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()  # integrity, not security
 
 
-def write_plain_batches(batch_dir: Path, num_train: int = SMALL_TRAIN,
-                        num_test: int = SMALL_TEST, seed: int = 0) -> dict[str, bytes]:
+def write_plain_batches(
+    batch_dir: Path, num_train: int = SMALL_TRAIN, num_test: int = SMALL_TEST, seed: int = 0
+) -> dict[str, bytes]:
     """Write small batches labelled like real CIFAR-10 (no SYNTHETIC marker).
 
     A download test needs data the installer treats as real; returns name -> file bytes.
@@ -53,14 +54,18 @@ def write_plain_batches(batch_dir: Path, num_train: int = SMALL_TRAIN,
     rng = np.random.default_rng(seed)
     y = rng.integers(0, len(CLASS_NAMES), num_train + num_test)
     parts = np.array_split(y[:num_train], len(TRAIN_BATCHES))
-    batches = {name: (f"training batch {i} of 5", labels)
-               for i, (name, labels) in enumerate(zip(TRAIN_BATCHES, parts), start=1)}
+    batches = {
+        name: (f"training batch {i} of 5", labels)
+        for i, (name, labels) in enumerate(zip(TRAIN_BATCHES, parts), start=1)
+    }
     batches[TEST_BATCH] = ("testing batch 1 of 1", y[num_train:])
     for name, (label, labels) in batches.items():
-        write_batch(batch_dir / name, {"batch_label": label, "labels": labels.tolist(),
-                                       "data": synthetic_images(labels, rng)})
-    write_batch(batch_dir / META_FILE, {"num_cases_per_batch": len(parts[0]),
-                                        "label_names": list(CLASS_NAMES), "num_vis": 3072})
+        write_batch(
+            batch_dir / name, {"batch_label": label, "labels": labels.tolist(), "data": synthetic_images(labels, rng)}
+        )
+    write_batch(
+        batch_dir / META_FILE, {"num_cases_per_batch": len(parts[0]), "label_names": list(CLASS_NAMES), "num_vis": 3072}
+    )
     return {path.name: path.read_bytes() for path in batch_dir.iterdir()}
 
 
@@ -70,8 +75,7 @@ class Archive(NamedTuple):
     batch_md5s: dict[str, str]  # file name -> MD5, like data.get_cifar10.BATCH_MD5
 
 
-def make_archive(files: dict[str, bytes],
-                 extra: Sequence[tuple[tarfile.TarInfo, bytes | None]] = ()) -> Archive:
+def make_archive(files: dict[str, bytes], extra: Sequence[tuple[tarfile.TarInfo, bytes | None]] = ()) -> Archive:
     """A .tar.gz in the official layout: cifar-10-batches-py/<name> plus a readme.
 
     extra: more members, each a (TarInfo, bytes or None) pair, e.g. hostile ones.
@@ -93,8 +97,9 @@ def make_archive(files: dict[str, bytes],
     return Archive(data, md5_bytes(data), {name: md5_bytes(b) for name, b in files.items()})
 
 
-def tar_member(name: str, data: bytes | None = b"evil", *, symlink_to: str | None = None,
-               hardlink_to: str | None = None) -> tuple[tarfile.TarInfo, bytes | None]:
+def tar_member(
+    name: str, data: bytes | None = b"evil", *, symlink_to: str | None = None, hardlink_to: str | None = None
+) -> tuple[tarfile.TarInfo, bytes | None]:
     """One (possibly hostile) member for make_archive(extra=...)."""
     info = tarfile.TarInfo(name)
     if symlink_to is not None:
@@ -120,7 +125,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     STALL_SECONDS), "404", "500".
     """
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's spelling)
+    def do_GET(self) -> None:
         server = self.server
         step = server.plan.pop(0) if len(server.plan) > 1 else server.plan[0]
         server.ranges.append(self.headers.get("Range"))
@@ -152,7 +157,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return  # HTTP/1.0: returning closes the connection mid-body
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass  # keep test output clean
 
 
@@ -183,5 +188,4 @@ def serve(payload: bytes, plan: Sequence[str] = ("ok",)) -> Iterator[tuple[str, 
 @pytest.fixture(scope="session")
 def synthetic_cifar10_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic CIFAR-10 (500 train, 100 test) in the real layout; the batch dir."""
-    return make_synthetic_cifar10(tmp_path_factory.mktemp("cifar10"), SYNTHETIC_TRAIN,
-                                  SYNTHETIC_TEST, seed=0)
+    return make_synthetic_cifar10(tmp_path_factory.mktemp("cifar10"), SYNTHETIC_TRAIN, SYNTHETIC_TEST, seed=0)

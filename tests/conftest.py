@@ -36,8 +36,9 @@ STUB_LINE = "raise NotImplementedError()"
 # that says what the student got wrong.
 WITHOUT_EXPLAIN = tuple(phase for phase in Phase if phase.name != "explain")
 settings.register_profile("kit", phases=WITHOUT_EXPLAIN)
-settings.register_profile("grading", parent=settings.get_profile("kit"), derandomize=True, database=None,
-                          deadline=None, print_blob=False)
+settings.register_profile(
+    "grading", parent=settings.get_profile("kit"), derandomize=True, database=None, deadline=None, print_blob=False
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "kit")
 
 # IPython's traceback lines: "File /kit/classifiers/softmax.py:60, in softmax_loss_naive(W, X, y, reg)".
@@ -201,15 +202,18 @@ def _diagnosis(name: str) -> list:
 
         try:
             _diagnoses[name] = _with_alarm(lambda: student_code.diagnosis(name))
-        except Exception:  # a file that does not import fails its tests on its own
+        except Exception:  # noqa: BLE001 - a file that does not import fails its tests on its own
             return []
     return _diagnoses[name]
 
 
 def _with_alarm(run):
     """run() under a SIGALRM budget where one is available (Unix, main thread, alarm unused)."""
-    usable = (hasattr(signal, "setitimer") and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
-              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    usable = (
+        hasattr(signal, "setitimer")
+        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    )
     if not usable:
         return run()
 

@@ -24,7 +24,11 @@ QUICK_RUN_TIMEOUT_S = 120
 def quick_output() -> str:
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_softmax", "--quick", "--no-torch"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=QUICK_RUN_TIMEOUT_S, check=False,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=QUICK_RUN_TIMEOUT_S,
+        check=False,
     )
     assert result.returncode == 0, f"the quick benchmark failed:\n{result.stderr}"
     return result.stdout
@@ -36,7 +40,7 @@ def table_rows(output: str, header: tuple[str, ...]) -> list[list[str]]:
     header_line = "| " + " | ".join(header) + " |"
     assert header_line in lines, f"no table with header\n{header_line}\nin the output:\n{output}"
     rows = []
-    for line in lines[lines.index(header_line) + 2:]:
+    for line in lines[lines.index(header_line) + 2 :]:
         if not line.startswith("|"):
             break
         rows.append([cell.strip() for cell in line.strip("|").split("|")])
@@ -76,8 +80,10 @@ def test_naive_is_timed_only_up_to_its_size_limit(quick_output):
 def test_layout_table_marks_the_reference_layout(quick_output):
     rows = table_rows(quick_output, bench.LAYOUT_HEADERS)
     assert len(rows) == len(bench.QUICK_SIZES) * len(bench.DTYPES)
-    reference = [bench.LAYOUT_HEADERS.index(bench.REFERENCE_SCORES),
-                 bench.LAYOUT_HEADERS.index(bench.REFERENCE_GRADIENT)]
+    reference = [
+        bench.LAYOUT_HEADERS.index(bench.REFERENCE_SCORES),
+        bench.LAYOUT_HEADERS.index(bench.REFERENCE_GRADIENT),
+    ]
     for row in rows:
         bold = [i for i, cell in enumerate(row) if cell.startswith("**")]
         assert bold == reference, f"the reference layout should be in bold: {row}"

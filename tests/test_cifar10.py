@@ -40,12 +40,12 @@ from tests._cifar_fixtures import (
 needs_sample = pytest.mark.skipif(
     not SAMPLE_DIR.is_dir(),
     reason=f"needs the course's real CIFAR-10 sample at {SAMPLE_DIR} (on the kit's build machines "
-           "only; nothing to do on yours)")
+    "only; nothing to do on yours)",
+)
 ignore_synthetic = pytest.mark.filterwarnings("ignore::data.cifar10.SyntheticDataWarning")
 FIRST_TEST_LABELS = [3, 8, 8, 0, 6, 6, 1, 6, 3, 1]  # from the dataset's own documentation
 FIRST_TRAIN_LABELS = [6, 9, 9, 4, 1, 1, 2, 7, 8, 3]
-CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer",
-               "dog", "frog", "horse", "ship", "truck"]
+CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
 
 def pixels_from_raw_bytes(path: Path, num_images: int) -> np.ndarray:
@@ -56,7 +56,7 @@ def pixels_from_raw_bytes(path: Path, num_images: int) -> np.ndarray:
     """
     raw = path.read_bytes()
     size = num_images * 3072
-    return np.frombuffer(raw[-4 - size:-4], dtype=np.uint8).reshape(num_images, 3072)
+    return np.frombuffer(raw[-4 - size : -4], dtype=np.uint8).reshape(num_images, 3072)
 
 
 # ---------------------------------------------------------------------------
@@ -98,11 +98,14 @@ def test_real_sample_batches_and_label_names():
 @needs_sample
 def test_loading_real_files_emits_no_warning_and_never_imports_numpy_core():
     """numpy 2 renamed `numpy.core` to `numpy._core` and warns on the old name."""
-    code = ("import sys, numpy; from data.cifar10 import load_cifar10, label_names; "
-            f"load_cifar10({str(SAMPLE_DIR)!r}); label_names({str(SAMPLE_DIR)!r}); "
-            "print(numpy.__version__.split('.')[0], 'numpy.core' in sys.modules)")
-    run = subprocess.run([sys.executable, "-W", "error", "-c", code], cwd=REPO_ROOT,
-                         capture_output=True, text=True, timeout=60)
+    code = (
+        "import sys, numpy; from data.cifar10 import load_cifar10, label_names; "
+        f"load_cifar10({str(SAMPLE_DIR)!r}); label_names({str(SAMPLE_DIR)!r}); "
+        "print(numpy.__version__.split('.')[0], 'numpy.core' in sys.modules)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 0, run.stderr
     numpy_major, imported_old_name = run.stdout.split()
     if int(numpy_major) >= 2:  # on numpy 1.x, numpy.core is simply numpy's own package
@@ -153,8 +156,12 @@ class _CallsEval:
 def test_pickle_that_would_run_a_shell_command_is_refused(tmp_path, protocol):
     marker = tmp_path / "pwned"
     path = tmp_path / "data_batch_1"
-    path.write_bytes(pickle.dumps({"batch_label": "training batch 1 of 5", "labels": [0],
-                                   "data": _RunsShellCommand(marker)}, protocol=protocol))
+    path.write_bytes(
+        pickle.dumps(
+            {"batch_label": "training batch 1 of 5", "labels": [0], "data": _RunsShellCommand(marker)},
+            protocol=protocol,
+        )
+    )
     refused = r"refusing to load (posix|os|nt)\.system"
     with pytest.raises(pickle.UnpicklingError, match=refused) as err:
         load_cifar10_batch(path)
@@ -194,10 +201,11 @@ MALFORMED = {
     "wrong row size": ({"labels": [0], "data": np.zeros((1, 100), np.uint8)}, "expected 'data'"),
     "float pixels": ({"labels": [0], "data": np.zeros((1, 3072))}, "expected 'data' as uint8"),
     "missing data": ({"labels": [0]}, "expected 'data'"),
-    "labels too short": ({"labels": [0], "data": np.zeros((2, 3072), np.uint8)},
-                         "expected 'labels' as a list of 2 ints, got 1 of them"),
-    "label out of range": ({"labels": [10], "data": np.zeros((1, 3072), np.uint8)},
-                           r"expected labels in \[0, 10\)"),
+    "labels too short": (
+        {"labels": [0], "data": np.zeros((2, 3072), np.uint8)},
+        "expected 'labels' as a list of 2 ints, got 1 of them",
+    ),
+    "label out of range": ({"labels": [10], "data": np.zeros((1, 3072), np.uint8)}, r"expected labels in \[0, 10\)"),
 }
 
 
@@ -336,22 +344,22 @@ def test_dev_depends_only_on_the_seed(synthetic_cifar10_dir):
 
 @ignore_synthetic
 def test_options_turn_off_centring_and_bias_and_set_dtype(synthetic_cifar10_dir, raw):
-    data = get_cifar10_data(synthetic_cifar10_dir, **SIZES, subtract_mean=False, add_bias=False,
-                            dtype=np.float32)
+    data = get_cifar10_data(synthetic_cifar10_dir, **SIZES, subtract_mean=False, add_bias=False, dtype=np.float32)
     assert data["X_train"].shape == (300, 3072) and data["X_train"].dtype == np.float32
     np.testing.assert_array_equal(data["X_train"], raw[0][:300].reshape(300, -1))
 
 
 @ignore_synthetic
-@pytest.mark.parametrize("sizes, message", [
-    (dict(num_training=SYNTHETIC_TRAIN, num_validation=1),
-     f"num_training \\+ num_validation <= {SYNTHETIC_TRAIN}"),
-    (dict(num_test=SYNTHETIC_TEST + 1), f"num_test <= {SYNTHETIC_TEST}"),
-    (dict(num_training=100, num_validation=0, num_dev=101), "num_dev <= num_training = 100"),
-    (dict(num_training=-1), "num_training >= 0, got -1"),
-])
-def test_sizes_larger_than_the_data_raise_with_available_counts(synthetic_cifar10_dir, sizes,
-                                                                message):
+@pytest.mark.parametrize(
+    "sizes, message",
+    [
+        (dict(num_training=SYNTHETIC_TRAIN, num_validation=1), f"num_training \\+ num_validation <= {SYNTHETIC_TRAIN}"),
+        (dict(num_test=SYNTHETIC_TEST + 1), f"num_test <= {SYNTHETIC_TEST}"),
+        (dict(num_training=100, num_validation=0, num_dev=101), "num_dev <= num_training = 100"),
+        (dict(num_training=-1), "num_training >= 0, got -1"),
+    ],
+)
+def test_sizes_larger_than_the_data_raise_with_available_counts(synthetic_cifar10_dir, sizes, message):
     defaults = dict(num_training=300, num_validation=100, num_test=50, num_dev=40)
     with pytest.raises(ValueError, match=message):
         get_cifar10_data(synthetic_cifar10_dir, **{**defaults, **sizes})

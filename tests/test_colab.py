@@ -23,7 +23,6 @@ import hashlib
 import http.server
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -41,8 +40,13 @@ REPO = Path(__file__).resolve().parent.parent
 COLAB_PACKAGES = ["numpy", "matplotlib", "tqdm", "ipykernel", "ipywidgets", "pytest", "nbformat"]
 # What the notebook's first cells need from the kit, as a student uploads it
 # (and every top-level module: gradient_check.py, diagnose.py, ...).
-KIT_FILES = ["assignment.ipynb", "requirements.txt", "classifiers", "data",
-             *sorted(path.name for path in REPO.glob("*.py"))]
+KIT_FILES = [
+    "assignment.ipynb",
+    "requirements.txt",
+    "classifiers",
+    "data",
+    *sorted(path.name for path in REPO.glob("*.py")),
+]
 KIT_UNDER_DRIVE = "courses/softmax-kit"
 OTHER_COPY = "old/softmax-kit"
 # Requirements the cell must leave alone: Colab is the front-end; Playwright
@@ -85,11 +89,28 @@ def colab_base_python(request) -> Path:
         building = venv.with_name(key + ".building")
         shutil.rmtree(building, ignore_errors=True)
         try:
-            subprocess.run([sys.executable, "-m", "venv", str(building)], check=True, capture_output=True,
-                           timeout=BUILD_TIMEOUT_SECONDS)
-            subprocess.run([str(building / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile",
-                            "--disable-pip-version-check", *COLAB_PACKAGES],
-                           check=True, capture_output=True, text=True, timeout=BUILD_TIMEOUT_SECONDS)
+            subprocess.run(
+                [sys.executable, "-m", "venv", str(building)],
+                check=True,
+                capture_output=True,
+                timeout=BUILD_TIMEOUT_SECONDS,
+            )
+            subprocess.run(
+                [
+                    str(building / "bin" / "python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--no-compile",
+                    "--disable-pip-version-check",
+                    *COLAB_PACKAGES,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=BUILD_TIMEOUT_SECONDS,
+            )
         except (OSError, subprocess.SubprocessError) as err:
             shutil.rmtree(building, ignore_errors=True)
             pytest.skip(f"could not build a Colab-like Python from PyPI: {getattr(err, 'stderr', '') or err}")
@@ -123,7 +144,7 @@ def cifar10_mirror(tmp_path):
     payload = archive.getvalue()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
+        def do_GET(self):
             self.send_response(200)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -152,8 +173,11 @@ def copy_kit(destination: Path) -> None:
     for name in KIT_FILES:
         source = REPO / name
         if source.is_dir():
-            shutil.copytree(source, destination / name, ignore=shutil.ignore_patterns(
-                "__pycache__", "cifar-10-batches-py", "*.tar.gz", "*.part", ".staging*"))
+            shutil.copytree(
+                source,
+                destination / name,
+                ignore=shutil.ignore_patterns("__pycache__", "cifar-10-batches-py", "*.tar.gz", "*.part", ".staging*"),
+            )
         else:
             destination.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination / name)
@@ -185,16 +209,23 @@ def test_first_cell_prepares_colab_from_the_drive(colab_python, cifar10_mirror, 
     monkeypatch.setenv("MPLBACKEND", "Agg")
     spec_dir = tmp_path / "jupyter" / "kernels" / "colab-like"
     spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [str(colab_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Colab-like", "language": "python"}))
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(colab_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Colab-like",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
 
     notebook = nbformat.read(kit / "assignment.ipynb", as_version=4)
     first = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert first.get("id") == "colab", "the Colab cell must be the first code cell"
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name="colab-like",
-                            resources={"metadata": {"path": str(content)}})
+    client = NotebookClient(
+        notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name="colab-like", resources={"metadata": {"path": str(content)}}
+    )
 
     def run(source: str) -> str:
         cell = nbformat.v4.new_code_cell(source)
@@ -212,22 +243,26 @@ def test_first_cell_prepares_colab_from_the_drive(colab_python, cifar10_mirror, 
         first.source = first.source.replace("colab_kit_folder = None", f"colab_kit_folder = {KIT_UNDER_DRIVE!r}", 1)
         assert KIT_UNDER_DRIVE in first.source
         client.execute_cell(first, 0)
-        state = json.loads(run(
-            "import importlib.metadata as _m, json as _j, os as _os, sys as _sys\n"
-            "def _has(name):\n"
-            "    try:\n"
-            "        return bool(_m.version(name))\n"
-            "    except _m.PackageNotFoundError:\n"
-            "        return False\n"
-            "print(_j.dumps({'cwd': _os.getcwd(), 'path0': _sys.path[0], "
-            f"'mounted': _os.path.realpath({str(content / 'drive' / 'MyDrive')!r}), "
-            f"'installed': [n for n in {sorted(requirement_names())!r} if _has(n)]}}))"))
+        state = json.loads(
+            run(
+                "import importlib.metadata as _m, json as _j, os as _os, sys as _sys\n"
+                "def _has(name):\n"
+                "    try:\n"
+                "        return bool(_m.version(name))\n"
+                "    except _m.PackageNotFoundError:\n"
+                "        return False\n"
+                "print(_j.dumps({'cwd': _os.getcwd(), 'path0': _sys.path[0], "
+                f"'mounted': _os.path.realpath({str(content / 'drive' / 'MyDrive')!r}), "
+                f"'installed': [n for n in {sorted(requirement_names())!r} if _has(n)]}}))"
+            )
+        )
         assert Path(state["cwd"]).resolve() == kit.resolve() == Path(state["path0"]).resolve(), state
         assert Path(state["mounted"]) == my_drive.resolve(), "the Drive was not mounted under the kernel's start folder"
         lacking = sorted(requirement_names() - NOT_FOR_COLAB - set(COLAB_PACKAGES))
         assert lacking and set(lacking) >= {"hypothesis", "nbclient"}, lacking
         assert sorted(set(state["installed"]) - set(COLAB_PACKAGES)) == lacking, (
-            f"the cell should install exactly what Colab lacks, not {sorted(NOT_FOR_COLAB)}: {state['installed']}")
+            f"the cell should install exactly what Colab lacks, not {sorted(NOT_FOR_COLAB)}: {state['installed']}"
+        )
         assert (kit / "data" / "cifar-10-batches-py" / "data_batch_1").exists(), "CIFAR-10 was not fetched into data/"
 
         # A re-run (it now starts inside the kit) changes nothing and fails on nothing.

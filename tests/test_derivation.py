@@ -71,8 +71,9 @@ def executed(tmp_path_factory) -> nbformat.NotebookNode:
         kernel_name = kernel_for_this_interpreter(tmp_path, monkeypatch)
         notebook = read_notebook()
         notebook.cells.append(nbformat.v4.new_code_cell(ANSWER_PROBE_CELL))
-        client = NotebookClient(notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name=kernel_name,
-                                resources={"metadata": {"path": str(REPO)}})
+        client = NotebookClient(
+            notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name=kernel_name, resources={"metadata": {"path": str(REPO)}}
+        )
         client.execute()  # raises CellExecutionError, with the FAILED message, on any error
     return notebook
 
@@ -99,11 +100,12 @@ def test_every_check_cell_of_the_derivation_passes(executed):
 def test_derivation_defines_no_function_that_answers_the_assignment(executed):
     lines = [line for line in stdout_of(executed.cells[-1]).splitlines() if line.startswith(PROBE_PREFIX)]
     assert len(lines) == 1, f"the probe cell printed no result: {executed.cells[-1].outputs}"
-    answers = json.loads(lines[0][len(PROBE_PREFIX):])
+    answers = json.loads(lines[0][len(PROBE_PREFIX) :])
     assert not answers, (
         f"derivation.ipynb defines {answers}: called like softmax_loss_naive(W, X, y, reg) it returns an array "
         "of W's shape, an answer a student can call. Keep the derivation on single score vectors, or on "
-        "the older (C, D) layout written out as a loop")
+        "the older (C, D) layout written out as a loop"
+    )
 
 
 # --- the file ---------------------------------------------------------------

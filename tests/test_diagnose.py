@@ -12,8 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import diagnose
 from diagnose import CODES, Finding, diagnose_loss
@@ -46,11 +44,15 @@ def test_an_exception_is_a_finding_naming_it():
     assert "IndexError: index 3 is out of bounds" in findings[0].message
 
 
-@pytest.mark.parametrize("returned, code", [
-    (None, "loss-wrong"),
-    ((np.zeros(4), None), "loss-wrong"),  # a loss per example, not their mean
-    ((1.0, np.zeros((1, 1))), "gradient-wrong"),  # dW not shaped like W
-], ids=["nothing", "loss-per-example", "dW-of-another-shape"])
+@pytest.mark.parametrize(
+    "returned, code",
+    [
+        (None, "loss-wrong"),
+        ((np.zeros(4), None), "loss-wrong"),  # a loss per example, not their mean
+        ((1.0, np.zeros((1, 1))), "gradient-wrong"),  # dW not shaped like W
+    ],
+    ids=["nothing", "loss-per-example", "dW-of-another-shape"],
+)
 def test_a_malformed_result_is_a_finding(returned, code):
     assert codes(diagnose_loss(lambda W, X, y, reg: returned)) == [code]
 
@@ -75,10 +77,16 @@ def test_keyboard_interrupt_is_not_swallowed():
         diagnose_loss(interrupted)
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    ({"num_train": 0}, ValueError), ({"num_classes": 1}, ValueError), ({"reg": -1.0}, ValueError),
-    ({"reg": float("nan")}, ValueError), ({"dtype": np.int64}, TypeError),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"num_train": 0}, ValueError),
+        ({"num_classes": 1}, ValueError),
+        ({"reg": -1.0}, ValueError),
+        ({"reg": float("nan")}, ValueError),
+        ({"dtype": np.int64}, TypeError),
+    ],
+)
 def test_bad_arguments_say_what_was_expected(kwargs, error):
     with pytest.raises(error, match="expected"):
         diagnose_loss(lambda W, X, y, reg: (0.0, W), **kwargs)
@@ -99,7 +107,7 @@ def test_module_docstring_and_readme_document_every_code_once_in_order():
     training_codes = [code for code in diagnose.TRAINING_CODES if code not in CODES]
     assert table_codes(diagnose.__doc__) == list(CODES) + training_codes
     readme = (KIT_ROOT / "README.md").read_text()
-    section = readme[readme.index("### Which mistake is it?"):]
+    section = readme[readme.index("### Which mistake is it?") :]
     section = section[: section.index("\n## ")]
     assert table_codes(section) == list(CODES) + training_codes
 

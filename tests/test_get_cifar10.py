@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from data import download as dl
 from data import get_cifar10 as gc
 from data.cifar10 import SyntheticDataWarning, batch_label, is_synthetic, load_cifar10, read_batch
 from tests._cifar_fixtures import (
@@ -50,7 +51,7 @@ def archive(plain_files: dict[str, bytes]) -> Archive:
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record the downloader's backoff waits instead of sleeping through them."""
     recorded: list[float] = []
-    monkeypatch.setattr(gc.time, "sleep", recorded.append)
+    monkeypatch.setattr(dl.time, "sleep", recorded.append)
     return recorded
 
 
@@ -66,8 +67,7 @@ def installed(dest: Path) -> dict[str, bytes]:
 
 def leftovers(dest: Path) -> list[str]:
     """Anything but the dataset and the verified archive: .part files, staging dirs."""
-    return sorted(p.name for p in dest.iterdir()
-                  if p.name not in (gc.BATCH_DIR_NAME, gc.ARCHIVE_NAME))
+    return sorted(p.name for p in dest.iterdir() if p.name not in (gc.BATCH_DIR_NAME, gc.ARCHIVE_NAME))
 
 
 def free_port() -> int:
@@ -90,7 +90,7 @@ def test_download_installs_exactly_the_seven_verified_files(tmp_path, archive, p
     assert leftovers(tmp_path) == [], "no .part file or staging directory may stay behind"
     assert (tmp_path / gc.ARCHIVE_NAME).read_bytes() == archive.data
     assert server.ranges == [None], "a fresh download asks for the whole file once"
-    X_train, y_train, X_test, y_test = load_cifar10(tmp_path)
+    X_train, _y_train, X_test, _y_test = load_cifar10(tmp_path)
     assert X_train.shape == (50, 32, 32, 3) and X_test.shape == (10, 32, 32, 3)
 
 
@@ -123,9 +123,9 @@ def test_transfer_cut_midway_resumes_with_a_range_request(tmp_path, archive, pla
 
 
 def test_interrupted_run_leaves_part_file_and_next_run_resumes(tmp_path, archive, plain_files):
-    with serve(archive.data, plan=["cut", "404"]) as (url, _):  # the run dies after the cut
-        with pytest.raises(gc.DownloadError, match="HTTP 404"):
-            fetch(tmp_path, url, archive)
+    # The run dies after the cut.
+    with serve(archive.data, plan=["cut", "404"]) as (url, _), pytest.raises(gc.DownloadError, match="HTTP 404"):
+        fetch(tmp_path, url, archive)
     part = tmp_path / (gc.ARCHIVE_NAME + ".part")
     assert part.stat().st_size == len(archive.data) // 2
     with serve(archive.data) as (url, server):
@@ -217,7 +217,7 @@ def test_unresolvable_host_fails_without_retrying(tmp_path, monkeypatch):
         calls.append(args)
         raise urllib.error.URLError(socket.gaierror(-3, "Temporary failure in name resolution"))
 
-    monkeypatch.setattr(gc.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(dl.urllib.request, "urlopen", offline)
     with pytest.raises(gc.DownloadError, match="cannot resolve the host"):
         gc.download_cifar10(tmp_path, **FAST)
     assert len(calls) == 1
@@ -245,9 +245,8 @@ def test_deleted_batches_are_unpacked_again_from_the_kept_archive(tmp_path, arch
 def test_foreign_files_in_the_dataset_dir_are_not_overwritten(tmp_path, archive):
     (tmp_path / gc.BATCH_DIR_NAME).mkdir()
     (tmp_path / gc.BATCH_DIR_NAME / "notes.txt").write_text("mine")
-    with serve(archive.data) as (url, server):
-        with pytest.raises(gc.DownloadError, match="move it away or delete it"):
-            fetch(tmp_path, url, archive)
+    with serve(archive.data) as (url, server), pytest.raises(gc.DownloadError, match="move it away or delete it"):
+        fetch(tmp_path, url, archive)
     assert server.ranges == [] and (tmp_path / gc.BATCH_DIR_NAME / "notes.txt").exists()
 
 
@@ -292,7 +291,7 @@ def test_from_file_with_wrong_checksum_is_refused(tmp_path, archive, capsys):
 def test_not_a_tar_gz_is_a_clear_error(tmp_path):
     path = tmp_path / "cifar.tar.gz"
     path.write_bytes(b"<html>404 Not Found</html>")
-    with pytest.raises(gc.DownloadError, match="not a readable .tar.gz"):
+    with pytest.raises(gc.DownloadError, match=r"not a readable \.tar\.gz"):
         gc.install_from_file(path, tmp_path / "data", gc.md5_of(path), {}, quiet=True)
 
 
@@ -343,8 +342,7 @@ def test_archive_missing_a_batch_is_rejected(tmp_path, plain_files):
 
 
 def test_synthetic_option_writes_the_real_layout_marked_synthetic(tmp_path, capsys):
-    code = gc.main(["--synthetic", "--dest", str(tmp_path), "--num-train", "53",
-                    "--num-test", "7", "--seed", "3"])
+    code = gc.main(["--synthetic", "--dest", str(tmp_path), "--num-train", "53", "--num-test", "7", "--seed", "3"])
     assert code == 0
     assert "SYNTHETIC" in capsys.readouterr().out
     batch_dir = tmp_path / gc.BATCH_DIR_NAME
@@ -353,7 +351,7 @@ def test_synthetic_option_writes_the_real_layout_marked_synthetic(tmp_path, caps
         assert batch_label(batch_dir / name).startswith("SYNTHETIC"), name
     assert is_synthetic(tmp_path)
     with pytest.warns(SyntheticDataWarning):
-        X_train, y_train, X_test, y_test = load_cifar10(tmp_path)
+        X_train, _y_train, X_test, _y_test = load_cifar10(tmp_path)
     assert X_train.shape == (53, 32, 32, 3) and X_test.shape == (7, 32, 32, 3)
     assert leftovers(tmp_path) == []
 
@@ -365,8 +363,7 @@ def test_synthetic_files_use_the_same_pickle_opcodes_as_real_ones(tmp_path):
     fake = gc.make_synthetic_cifar10(tmp_path, 50, 100) / "test_batch"
 
     def opcodes(path: Path) -> list[str]:  # small ints may take 1 or 2 bytes: same meaning
-        return [op.name.replace("BININT2", "BININT1")
-                for op, _, _ in pickletools.genops(path.read_bytes())]
+        return [op.name.replace("BININT2", "BININT1") for op, _, _ in pickletools.genops(path.read_bytes())]
 
     assert opcodes(fake) == opcodes(real)
 
@@ -434,8 +431,7 @@ def test_synthetic_rerun_replaces_the_previous_stand_in(tmp_path):
 
 @pytest.mark.parametrize("num_train, num_test", [(4, 10), (50, 0), (-1, 10)])
 def test_synthetic_sizes_too_small_are_rejected(tmp_path, num_train, num_test, capsys):
-    code = gc.main(["--synthetic", "--dest", str(tmp_path), "--num-train", str(num_train),
-                    "--num-test", str(num_test)])
+    code = gc.main(["--synthetic", "--dest", str(tmp_path), "--num-train", str(num_train), "--num-test", str(num_test)])
     assert code == 1 and "expected num_" in capsys.readouterr().err
 
 
@@ -444,11 +440,14 @@ def test_synthetic_sizes_too_small_are_rejected(tmp_path, num_train, num_test, c
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("argv", [
-    ["--num-train", "10"],  # only with --synthetic
-    ["--synthetic", "--from-file", "x.tar.gz"],  # one source at a time
-    ["--md5", "not-hex"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--num-train", "10"],  # only with --synthetic
+        ["--synthetic", "--from-file", "x.tar.gz"],  # one source at a time
+        ["--md5", "not-hex"],
+    ],
+)
 def test_bad_options_exit_with_status_2(argv, capsys):
     assert gc.main(argv) == 2
     assert "error" in capsys.readouterr().err
@@ -465,12 +464,32 @@ def test_keyboard_interrupt_exits_130_and_says_how_to_resume(tmp_path, monkeypat
 
 @pytest.mark.parametrize("launcher", [["data/get_cifar10.py"], ["-m", "data.get_cifar10"]])
 def test_runs_as_a_script_and_as_a_module(tmp_path, launcher):
-    ok = subprocess.run([sys.executable, *launcher, "--synthetic", "--dest", str(tmp_path),
-                         "--num-train", "50", "--num-test", "10", "--quiet"],
-                        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [
+            sys.executable,
+            *launcher,
+            "--synthetic",
+            "--dest",
+            str(tmp_path),
+            "--num-train",
+            "50",
+            "--num-test",
+            "10",
+            "--quiet",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
-    failed = subprocess.run([sys.executable, *launcher, "--from-file", str(tmp_path / "nope")],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    failed = subprocess.run(
+        [sys.executable, *launcher, "--from-file", str(tmp_path / "nope")],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert failed.returncode == 1
     assert failed.stderr.startswith("get_cifar10: error:") and "Traceback" not in failed.stderr
 

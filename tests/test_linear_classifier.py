@@ -9,8 +9,13 @@ Softmax end to end with your vectorized loss.
 import numpy as np
 import pytest
 
-from tests.student_code import (LinearClassifier, OneVsRestLogistic, Softmax, TrainingDivergedError,
-                                train_recording_batches)
+from tests.student_code import (
+    LinearClassifier,
+    OneVsRestLogistic,
+    Softmax,
+    TrainingDivergedError,
+    train_recording_batches,
+)
 
 # A separable problem is learnt almost perfectly; 0.9 leaves room for SGD noise.
 SEPARABLE_ACCURACY = 0.9
@@ -41,7 +46,8 @@ def test_softmax_trains_end_to_end_with_your_vectorized_loss():
     accuracy = np.mean(clf.predict(X) == y)
     assert accuracy > SEPARABLE_ACCURACY, (
         f"Softmax reached training accuracy {accuracy:.2f} on separable blobs; the SGD tests pass, "
-        "so look at softmax_loss_vectorized (tests/test_softmax.py)")
+        "so look at softmax_loss_vectorized (tests/test_softmax.py)"
+    )
 
 
 def test_train_returns_one_loss_per_iteration_and_the_loss_falls():
@@ -92,7 +98,7 @@ def test_batches_are_random_rows_with_matching_labels():
     assert len(rows) > 25, f"batches covered only {len(rows)} of 50 rows: sample new rows every step"
     for X_batch, y_batch, _ in seen:
         for row, label in zip(X_batch, y_batch):
-            index = int(np.flatnonzero((X == row).all(axis=1))[0])
+            index = int(np.flatnonzero((row == X).all(axis=1))[0])
             assert y[index] == label, "each sampled row must come with its own label"
 
 
@@ -167,7 +173,7 @@ def test_save_load_round_trip(tmp_path):
 def test_load_rejects_a_pickle(tmp_path):
     path = tmp_path / "model.npz"
     np.savez(path, W=np.array([object()], dtype=object))
-    with pytest.raises(ValueError, match="model.npz"):
+    with pytest.raises(ValueError, match=r"model\.npz"):
         Softmax.from_file(path)
 
 
@@ -175,14 +181,14 @@ def test_load_rejects_a_pickle(tmp_path):
 def test_load_rejects_a_corrupt_file(tmp_path, content):
     path = tmp_path / "model.npz"
     path.write_bytes(content)
-    with pytest.raises(ValueError, match="model.npz"):
+    with pytest.raises(ValueError, match=r"model\.npz"):
         Softmax.from_file(path)
 
 
 def test_load_rejects_a_file_without_weights(tmp_path):
     path = tmp_path / "model.npz"
     np.savez(path, other=np.ones(3))
-    with pytest.raises(ValueError, match="model.npz"):
+    with pytest.raises(ValueError, match=r"model\.npz"):
         Softmax.from_file(path)
 
 

@@ -39,8 +39,16 @@ BEGIN, END = "### BEGIN " + "SOLUTION", "### END " + "SOLUTION"
 
 # Every setting a run may change; the parameters cell must set each one.
 PARAMETER_NAMES = {
-    "cifar10_dir", "num_training", "num_validation", "num_test", "num_dev",
-    "learning_rates", "regularization_strengths", "num_iters", "batch_size", "seed",
+    "cifar10_dir",
+    "num_training",
+    "num_validation",
+    "num_test",
+    "num_dev",
+    "learning_rates",
+    "regularization_strengths",
+    "num_iters",
+    "batch_size",
+    "seed",
 }
 
 # The shrunken run: 500 training images (400 train + 100 validation), 100 test.
@@ -207,10 +215,15 @@ def kernel_for_this_interpreter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     name = "softmax-kit-test"
     spec_dir = tmp_path / "jupyter" / "kernels" / name
     spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "softmax kit (test)", "language": "python",
-    }))
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "softmax kit (test)",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     return name
 
@@ -257,7 +270,9 @@ def describe_failed_cell(notebook) -> str | None:
                 heading = SECTION_HEADING.match(line)
                 section = heading["title"].strip() if heading else section
         elif any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
-            code = [line.strip() for line in cell.source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+            code = [
+                line.strip() for line in cell.source.splitlines() if line.strip() and not line.lstrip().startswith("#")
+            ]
             where = f"the cell starting {code[0]!r}" if code else "a cell"
             return where + (f' in section "{section}"' if section else "")
     return None
@@ -279,7 +294,9 @@ def execute_notebook(dataset: Path, tmp_path: Path) -> dict:
         notebook.cells.append(nbformat.v4.new_code_cell(REPORT_CELL))
 
         client = NotebookClient(
-            notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name=kernel_name,
+            notebook,
+            timeout=CELL_TIMEOUT_SECONDS,
+            kernel_name=kernel_name,
             resources={"metadata": {"path": str(REPO)}},  # run from the kit's folder, as Jupyter does
         )
         try:
@@ -291,11 +308,14 @@ def execute_notebook(dataset: Path, tmp_path: Path) -> dict:
             raise
 
     lines = [
-        line for output in notebook.cells[-1].outputs if output.output_type == "stream"
-        for line in output.text.splitlines() if line.startswith(RESULTS_PREFIX)
+        line
+        for output in notebook.cells[-1].outputs
+        if output.output_type == "stream"
+        for line in output.text.splitlines()
+        if line.startswith(RESULTS_PREFIX)
     ]
     assert len(lines) == 1, f"the report cell printed no results: {notebook.cells[-1].outputs}"
-    results = json.loads(lines[0][len(RESULTS_PREFIX):])
+    results = json.loads(lines[0][len(RESULTS_PREFIX) :])
     load_cell = next(cell for cell in notebook.cells if cell.get("id") == "load-data")
     results["load_output"] = "\n".join(
         output.get("text", "") or output.get("data", {}).get("text/plain", "") for output in load_cell.outputs
@@ -310,7 +330,8 @@ def test_notebook_runs_in_this_interpreter_on_the_synthetic_stand_in(notebook_ru
         f"the kernel ran {executed['executable']}, not this interpreter {sys.executable}"
     )
     assert executed["in_colab"] is False and Path(executed["cwd"]) == REPO, (
-        f"outside Colab the first cell should do nothing: {executed['in_colab']}, cwd {executed['cwd']}")
+        f"outside Colab the first cell should do nothing: {executed['in_colab']}, cwd {executed['cwd']}"
+    )
     assert executed["synthetic"] is True, "the loader should report the stand-in as synthetic"
     assert "SYNTHETIC DATA" in executed["load_output"], (
         f"the data cell should show the synthetic-data banner; it printed:\n{executed['load_output']}"
@@ -322,8 +343,10 @@ def test_notebook_honours_the_sizes_from_the_parameters_cell(notebook_run):
     executed = results_of(notebook_run)
     dim = 32 * 32 * 3 + 1
     expected = {
-        "X_train": [SMALL_RUN["num_training"], dim], "X_val": [SMALL_RUN["num_validation"], dim],
-        "X_test": [SMALL_RUN["num_test"], dim], "X_dev": [SMALL_RUN["num_dev"], dim],
+        "X_train": [SMALL_RUN["num_training"], dim],
+        "X_val": [SMALL_RUN["num_validation"], dim],
+        "X_test": [SMALL_RUN["num_test"], dim],
+        "X_dev": [SMALL_RUN["num_dev"], dim],
     }
     assert executed["shapes"] == expected
     assert executed["num_losses"] == SMALL_RUN["num_iters"], "the first training run ignored num_iters"
@@ -348,7 +371,9 @@ def test_notebook_gradient_checks_pass_with_and_without_regularization(notebook_
 @pytest.mark.slow
 def test_notebook_gives_both_losses_a_verdict_and_checks_the_vectorized_gradient(notebook_run):
     executed = results_of(notebook_run)
-    assert executed["loss_reports"] == {"softmax_loss_naive": [], "softmax_loss_vectorized": []}, executed["loss_reports"]
+    assert executed["loss_reports"] == {"softmax_loss_naive": [], "softmax_loss_vectorized": []}, executed[
+        "loss_reports"
+    ]
     assert executed["vectorized_check_passed"]
     assert executed["training_report"] == []
 
@@ -388,10 +413,14 @@ def test_notebook_without_data_stops_with_the_command_that_fetches_it(tmp_path):
         empty = tmp_path / "no-data-here"
         empty.mkdir()
         # Set-up, parameters, the override, and the data cell; nothing after it.
-        notebook.cells = [*notebook.cells[:start], nbformat.v4.new_code_cell(f"cifar10_dir = {str(empty)!r}"),
-                          *notebook.cells[start:load + 1]]
-        client = NotebookClient(notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name=kernel_name,
-                                resources={"metadata": {"path": str(REPO)}})
+        notebook.cells = [
+            *notebook.cells[:start],
+            nbformat.v4.new_code_cell(f"cifar10_dir = {str(empty)!r}"),
+            *notebook.cells[start : load + 1],
+        ]
+        client = NotebookClient(
+            notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name=kernel_name, resources={"metadata": {"path": str(REPO)}}
+        )
         with pytest.raises(CellExecutionError) as stopped:
             client.execute()
     message = str(stopped.value)

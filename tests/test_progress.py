@@ -77,7 +77,10 @@ def test_saved_notebook_holds_the_finished_line_not_a_widget(tmp_path, monkeypat
     NotebookClient(notebook, timeout=120, kernel_name=kernel, resources={"metadata": {"path": str(REPO)}}).execute()
     saved = nbformat.writes(notebook)  # what "Save" writes
     assert WIDGET not in saved and "Error" not in saved, saved
-    for cell, pattern in ((notebook.cells[1], r"grid search: 4/4 runs, [\d.]+ s"), (notebook.cells[2], FINISHED_SGD.pattern)):
+    for cell, pattern in (
+        (notebook.cells[1], r"grid search: 4/4 runs, [\d.]+ s"),
+        (notebook.cells[2], FINISHED_SGD.pattern),
+    ):
         assert len(cell.outputs) == 1, f"expected one output, the finished line: {cell.outputs}"
         output = cell.outputs[0]
         assert set(output.data) == {"text/plain"}, f"the live bar should be gone once finished: {output.data}"

@@ -42,8 +42,10 @@ def assert_computed(fn, loss):
     For the moderate scores of these checks the cross-entropy is positive, so
     a loss of 0 means nothing was computed yet: no points for its properties.
     """
-    assert loss > 0, (f"{fn.__name__} returned a loss of {loss!r}, but the cross-entropy of moderate "
-                      "scores is positive: is the loss computed yet?")
+    assert loss > 0, (
+        f"{fn.__name__} returned a loss of {loss!r}, but the cross-entropy of moderate "
+        "scores is positive: is the loss computed yet?"
+    )
 
 
 def small_problem(num_train=7, dim=5, num_classes=4, seed=0, weight_scale=0.1):
@@ -160,7 +162,9 @@ def test_regularization_gradient_is_2_reg_W(loss_fn):
     reg = 0.7
     _, dW = loss_fn(W, X, y, reg)
     np.testing.assert_allclose(
-        dW, 2 * reg * W, rtol=1e-12,
+        dW,
+        2 * reg * W,
+        rtol=1e-12,
         err_msg="with X = 0, dW should be exactly 2 * reg * W (the derivative of reg * sum(W**2))",
     )
 
@@ -182,7 +186,10 @@ def test_gradient_at_zero_weights_is_X_T_times_uniform_minus_onehot(loss_fn):
     else:
         hint = "check where the -1 goes (the correct class of each example)"
     np.testing.assert_allclose(
-        dW, expected, rtol=1e-10, atol=1e-14,
+        dW,
+        expected,
+        rtol=1e-10,
+        atol=1e-14,
         err_msg=f"at W = 0 the gradient is X.T @ (1/C - onehot(y)) / N: {hint}",
     )
 
@@ -194,9 +201,10 @@ def test_gradient_matches_finite_differences(problem, reg):
     for fn in LOSS_FUNCTIONS.values():
         loss, dW = fn(W, X, y, reg)
         assert_computed(fn, loss)
-        numerical = eval_numerical_gradient(lambda w: fn(w, X, y, reg)[0], W)
+        numerical = eval_numerical_gradient(lambda w, fn=fn: fn(w, X, y, reg)[0], W)
         np.testing.assert_allclose(
-            dW, numerical,
+            dW,
+            numerical,
             rtol=FINITE_DIFFERENCE_RTOL,
             atol=FINITE_DIFFERENCE_ATOL_PER_UNIT_LOSS * max(1.0, loss),
             err_msg=f"{fn.__name__} with reg={reg}: analytic gradient (actual) differs from "
@@ -256,9 +264,7 @@ def test_loss_is_exact_when_correct_class_is_far_below_the_best(loss_fn):
     y = np.array([0, 0])
     # Example scores: (0, 5e3) and (0, 1e4); exact losses 5e3 and 1e4.
     loss, dW = loss_fn(W, X, y, 0.0)
-    assert np.isfinite(loss), (
-        f"got loss={loss}: log(exp(s_y) / sum) underflows to log(0); use s_y - logsumexp(s)"
-    )
+    assert np.isfinite(loss), f"got loss={loss}: log(exp(s_y) / sum) underflows to log(0); use s_y - logsumexp(s)"
     assert loss == pytest.approx(7500.0, rel=1e-12)
     # p = (0, 1) for both examples: dscores = (-1, 1); dW = mean of x * (-1, 1).
     np.testing.assert_allclose(dW, [[-1.5, 1.5]], rtol=1e-12)
@@ -301,8 +307,9 @@ LOOP_CALLS = {"map", "vectorize", "apply_along_axis", "frompyfunc", "fromiter"}
 def test_vectorized_source_has_no_loops():
     softmax_loss_vectorized(*small_problem(), 0.1)  # a stub has no loops either: require it to run
     tree = ast.parse(student_code.source_text("classifiers/softmax.py"))
-    functions = [node for node in ast.walk(tree)
-                 if isinstance(node, ast.FunctionDef) and node.name == "softmax_loss_vectorized"]
+    functions = [
+        node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == "softmax_loss_vectorized"
+    ]
     assert functions, "classifiers/softmax.py no longer defines softmax_loss_vectorized"
     found = []
     for node in ast.walk(functions[-1]):

@@ -13,8 +13,6 @@ from kit.validation import check_loss_inputs
 from tests.test_linear_classifier import separable_problem
 from tests.test_softmax import loss_fn, small_problem  # noqa: F401 (loss_fn is a fixture)
 
-
-
 BAD_INPUTS = {
     "X 1-D": (lambda W, X, y: (W, X[0], y), "2-D"),
     "W transposed (C, D)": (lambda W, X, y: (W.T.copy(), X, y), "rows"),

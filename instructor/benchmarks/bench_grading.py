@@ -22,8 +22,8 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from instructor import REPO_ROOT
 from instructor.grading import cli, sandbox
@@ -66,7 +66,9 @@ def timed(function):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m instructor.benchmarks.bench_grading", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m instructor.benchmarks.bench_grading", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="a batch of 4 instead of 50")
     parser.add_argument("--batch", type=int, help="submissions in the batch (default 50, 4 with --quick)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel jobs in the batch (default 2)")
@@ -92,17 +94,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("| what | seconds | per submission | target |")
     print("|---|---|---|---|")
     print(f"| build the bundle (grades the reference once) | {build_time:.1f} | — | — |")
-    print(f"| one correct submission, alone ({alone.score:g}/100) | {alone_time:.2f} | {alone_time:.2f} | "
-          f"{TARGET_ALONE:g} s: {'met' if alone_time <= TARGET_ALONE else 'not met'} |")
-    print(f"| one never-returning submission, alone ({stuck.score:g}/100) | {stuck_time:.2f} | {stuck_time:.2f} | "
-          "well under 60 s |")
-    print(f"| {count} correct submissions, {args.jobs} jobs (scores {sorted(scores)}) | {batch_time:.1f} | "
-          f"{per_submission:.2f} | — |")
-    print(f"| 500 submissions at that rate | {500 * per_submission:.0f} | — | {TARGET_500:g} s: "
-          f"{'met' if 500 * per_submission <= TARGET_500 else 'not met'} |")
+    print(
+        f"| one correct submission, alone ({alone.score:g}/100) | {alone_time:.2f} | {alone_time:.2f} | "
+        f"{TARGET_ALONE:g} s: {'met' if alone_time <= TARGET_ALONE else 'not met'} |"
+    )
+    print(
+        f"| one never-returning submission, alone ({stuck.score:g}/100) | {stuck_time:.2f} | {stuck_time:.2f} | "
+        "well under 60 s |"
+    )
+    print(
+        f"| {count} correct submissions, {args.jobs} jobs (scores {sorted(scores)}) | {batch_time:.1f} | "
+        f"{per_submission:.2f} | — |"
+    )
+    print(
+        f"| 500 submissions at that rate | {500 * per_submission:.0f} | — | {TARGET_500:g} s: "
+        f"{'met' if 500 * per_submission <= TARGET_500 else 'not met'} |"
+    )
     print()
-    print(f"Machine: {os.cpu_count()} cores; Python {platform.python_version()}; isolation: {isolation.description}; "
-          f"load average {load_before:.1f} before, {load_after:.1f} after (more than the cores: the times are inflated).")
+    print(
+        f"Machine: {os.cpu_count()} cores; Python {platform.python_version()}; isolation: {isolation.description}; "
+        f"load average {load_before:.1f} before, {load_after:.1f} after (more than the cores: the times are inflated)."
+    )
     return 0
 
 

@@ -13,8 +13,9 @@ import numpy as np
 BLOCK_ROWS = 1024  # 25 MB of X in float64: both products run while a block is in cache
 
 
-def softmax_loss_row_blocked(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float,
-                             block_rows: int = BLOCK_ROWS) -> tuple[float, np.ndarray]:
+def softmax_loss_row_blocked(
+    W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float, block_rows: int = BLOCK_ROWS
+) -> tuple[float, np.ndarray]:
     """softmax_loss_vectorized's (loss, dW), computed block_rows rows at a time.
 
     Each block of X (block_rows, D) meets both products back to back while
@@ -26,7 +27,7 @@ def softmax_loss_row_blocked(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: f
     loss_sum = 0.0
     dW_T = np.zeros((W.shape[1], W.shape[0]), dtype=W.dtype)  # (C, D): dW transposed
     for start in range(0, num_train, block_rows):
-        X_block, y_block = X[start:start + block_rows], y[start:start + block_rows]  # (B, D), (B,)
+        X_block, y_block = X[start : start + block_rows], y[start : start + block_rows]  # (B, D), (B,)
         rows = np.arange(X_block.shape[0])
         scores = (W.T @ X_block.T).T  # (B, C), layout as in the reference
         scores -= np.max(scores, axis=1, keepdims=True)

@@ -74,12 +74,19 @@ class Worker:
 
     def __init__(self, config: dict):
         self.config = config
-        log = open(config["worker_log"], "ab")
+        log = open(config["worker_log"], "ab")  # noqa: SIM115 - handed to the child, closed below
         user = config.get("worker_user")
         extra = {"user": user[0], "group": user[1], "extra_groups": []} if user else {}
         self.process = subprocess.Popen(
-            config["worker_command"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-            env={**config["worker_env"], "GRADER_PARENT": str(os.getpid())} if config["worker_env"] else {}, cwd=config.get("worker_cwd") or "/", start_new_session=True, **extra)
+            config["worker_command"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            env={**config["worker_env"], "GRADER_PARENT": str(os.getpid())} if config["worker_env"] else {},
+            cwd=config.get("worker_cwd") or "/",
+            start_new_session=True,
+            **extra,
+        )
         log.close()
         self.out = self.process.stdout.fileno()
         self.pending = bytearray()  # bytes read past the end of the last answer (none, normally)
@@ -112,9 +119,15 @@ class Worker:
             pass
         sweep_uid = self.config.get("sweep_uid")
         if sweep_uid is not None:  # no namespace: end every process of the worker's own user
-            subprocess.run([sys.executable, "-S", "-c", "import os, signal; os.kill(-1, signal.SIGKILL)"],
-                           user=sweep_uid, group=sweep_uid, extra_groups=[], check=False,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-S", "-c", "import os, signal; os.kill(-1, signal.SIGKILL)"],
+                user=sweep_uid,
+                group=sweep_uid,
+                extra_groups=[],
+                check=False,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()
@@ -208,10 +221,13 @@ class Boundary:
             own_limit = timeout >= self.timeout_for(key)
             if own_limit:
                 self.timed_out[key] = self.current_test
-                raise StudentTimeout(f"{key} did not return within {timeout:.3g} s (an infinite loop?); "
-                                     "it is not called again in this grading run") from None
-            raise StudentTimeout(f"this test used up its {self.test_budget:g} s "
-                                 f"for calls into your code during {key}") from None
+                raise StudentTimeout(
+                    f"{key} did not return within {timeout:.3g} s (an infinite loop?); "
+                    "it is not called again in this grading run"
+                ) from None
+            raise StudentTimeout(
+                f"this test used up its {self.test_budget:g} s for calls into your code during {key}"
+            ) from None
         except (wire.WireError, OSError) as error:
             try:  # a worker that exits closes its output a moment before it can be seen to have exited
                 worker.process.wait(timeout=EXIT_GRACE)
@@ -221,8 +237,9 @@ class Boundary:
             alive = worker.process.poll() is None
             worker.kill()
             why = worker.describe_exit() if not alive else f"it sent something unreadable ({error})"
-            raise StudentCodeError(f"the process running your code failed during {key}: {why}\n"
-                                   f"{self.worker_output()}") from None
+            raise StudentCodeError(
+                f"the process running your code failed during {key}: {why}\n{self.worker_output()}"
+            ) from None
         except BaseException:
             # Interrupted mid-request (a signal, an alarm): its answer may still come,
             # and must never be read as the answer to the next request.
@@ -252,9 +269,9 @@ class Boundary:
             for item in reply.get("files", []):
                 path = paths.get(int(item["i"]))
                 data = decoder.array(item["data"]).tobytes()
-                if path is not None and len(data) <= MAX_FILE_BYTES:
-                    if not path.exists() or path.read_bytes() != data:
-                        path.write_bytes(data)
+                unchanged = path is None or (path.exists() and path.read_bytes() == data)
+                if not unchanged and len(data) <= MAX_FILE_BYTES:
+                    path.write_bytes(data)
             return decoder.decode(reply.get("value"))
         except (wire.WireError, KeyError, TypeError, ValueError) as error:
             raise StudentCodeError(f"{key} sent back something that is not a result ({error})") from None
@@ -309,8 +326,9 @@ class Boundary:
 
 
 _METHOD = object()  # a bound method fetched with getattr: called through RemoteMethod
-_LOST = ("this object was lost: the process running your code was restarted after a timeout "
-         "or a crash earlier in this test")
+_LOST = (
+    "this object was lost: the process running your code was restarted after a timeout or a crash earlier in this test"
+)
 
 
 # --- the proxies ------------------------------------------------------------------------------
@@ -352,8 +370,9 @@ class RemoteClassMeta(type):
         boundary = cls._boundary
 
         def class_method(*args, **kwargs):
-            return boundary.call(f"{cls.__name__}.{name}", {"op": "classmethod", "cls": cls.__name__, "name": name},
-                                 args, kwargs)
+            return boundary.call(
+                f"{cls.__name__}.{name}", {"op": "classmethod", "cls": cls.__name__, "name": name}, args, kwargs
+            )
 
         class_method.__name__ = name
         return class_method

@@ -83,8 +83,16 @@ def build_bundle(repo: Path, dest: Path) -> Bundle:
     solved = build_kit(repo, solutions=True, check_notebook_sources=False)
     reference = {name: solved[name][0] for name in graded}
     with tempfile.TemporaryDirectory(prefix="grader-reference-") as tmp:
-        run = run_harness(dest / "harness", dest / "worker", list(points.GRADED_TEST_PATHS), reference, Path(tmp),
-                          REFERENCE_LIMITS, trusted_isolation(), budgets={})
+        run = run_harness(
+            dest / "harness",
+            dest / "worker",
+            list(points.GRADED_TEST_PATHS),
+            reference,
+            Path(tmp),
+            REFERENCE_LIMITS,
+            trusted_isolation(),
+            budgets={},
+        )
     if run.collect_errors:
         raise BundleError("the graded tests do not collect:\n" + "\n".join(run.collect_errors))
     if not run.collected:
@@ -92,20 +100,37 @@ def build_bundle(repo: Path, dest: Path) -> Bundle:
     failing = {t: o.message for t, o in run.outcomes.items() if not o.passed}
     if failing:
         listing = "\n".join(f"  {t}: {m.strip().splitlines()[-1] if m.strip() else ''}" for t, m in failing.items())
-        raise BundleError(f"the reference solution fails {len(failing)} graded test(s); fix the tests or the "
-                          f"solution first:\n{listing}")
+        raise BundleError(
+            f"the reference solution fails {len(failing)} graded test(s); fix the tests or the "
+            f"solution first:\n{listing}"
+        )
     table = points.assign_points(run.collected)
     stubs = {name: data for name, (data, _) in worker_kit.items() if name in graded}
     with tempfile.TemporaryDirectory(prefix="grader-stub-") as tmp:
-        stub_run = run_harness(dest / "harness", dest / "worker", list(points.GRADED_TEST_PATHS), stubs, Path(tmp),
-                               REFERENCE_LIMITS, trusted_isolation(), budgets=run.durations)
+        stub_run = run_harness(
+            dest / "harness",
+            dest / "worker",
+            list(points.GRADED_TEST_PATHS),
+            stubs,
+            Path(tmp),
+            REFERENCE_LIMITS,
+            trusted_isolation(),
+            budgets=run.durations,
+        )
     earned = {t: table[t] for t, o in stub_run.outcomes.items() if o.passed and table.get(t, 0) > 0}
     if earned:
         listing = "\n".join(f"  {t}: {p:g} points" for t, p in earned.items())
-        raise BundleError(f"the untouched student kit would earn {sum(earned.values()):g} points; give these tests "
-                          f"0 points in instructor/grading/points.py (they test kit code) or fix them:\n{listing}")
-    manifest = {"tests": run.collected, "points": table, "charges": points.CHARGES,
-                "budgets": run.durations, "graded_files": graded}
+        raise BundleError(
+            f"the untouched student kit would earn {sum(earned.values()):g} points; give these tests "
+            f"0 points in instructor/grading/points.py (they test kit code) or fix them:\n{listing}"
+        )
+    manifest = {
+        "tests": run.collected,
+        "points": table,
+        "charges": points.CHARGES,
+        "budgets": run.durations,
+        "graded_files": graded,
+    }
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return load_bundle(dest)
 
@@ -113,12 +138,19 @@ def build_bundle(repo: Path, dest: Path) -> Bundle:
 def load_bundle(root: Path) -> Bundle:
     try:
         manifest = json.loads((root / "manifest.json").read_text())
-        return Bundle(root=root, tests=list(manifest["tests"]), points=dict(manifest["points"]),
-                      budgets=dict(manifest["budgets"]), graded_files=list(manifest["graded_files"]),
-                      charges=dict(manifest.get("charges", {})))  # older bundles: nothing is charged once
+        return Bundle(
+            root=root,
+            tests=list(manifest["tests"]),
+            points=dict(manifest["points"]),
+            budgets=dict(manifest["budgets"]),
+            graded_files=list(manifest["graded_files"]),
+            charges=dict(manifest.get("charges", {})),
+        )  # older bundles: nothing is charged once
     except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
-        raise BundleError(f"{root} is not a grading bundle ({err}); build one with "
-                          "`python -m instructor.grading.bundle DIR` or leave out --bundle") from err
+        raise BundleError(
+            f"{root} is not a grading bundle ({err}); build one with "
+            "`python -m instructor.grading.bundle DIR` or leave out --bundle"
+        ) from err
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,9 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
-    parser = argparse.ArgumentParser(prog="python -m instructor.grading.bundle",
-                                     description="Build a grading bundle (tests, points, timeouts) and keep it: "
-                                                 "grading with --bundle DIR later uses exactly these.")
+    parser = argparse.ArgumentParser(
+        prog="python -m instructor.grading.bundle",
+        description="Build a grading bundle (tests, points, timeouts) and keep it: "
+        "grading with --bundle DIR later uses exactly these.",
+    )
     parser.add_argument("dest", type=Path, help="a new folder for the bundle")
     args = parser.parse_args(argv)
     if args.dest.exists():
@@ -139,8 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     except (BundleError, points.PointsError, MarkerError) as err:
         print(f"bundle: {err}", file=sys.stderr)
         return 2
-    print(f"wrote {args.dest}: {len(bundle.tests)} graded tests, {bundle.total:g} points; "
-          f"grade with --bundle {args.dest}")
+    print(
+        f"wrote {args.dest}: {len(bundle.tests)} graded tests, {bundle.total:g} points; grade with --bundle {args.dest}"
+    )
     return 0
 
 

@@ -37,8 +37,12 @@ from instructor.grading.points import PointsError
 from instructor.markers import MarkerError
 
 # Only the grader and what it imports: the notebook sources under instructor/ hold solutions.
-GRADER_FILES = ("instructor/__init__.py", "instructor/build.py", "instructor/markers.py",
-                "instructor/notebook_source.py")
+GRADER_FILES = (
+    "instructor/__init__.py",
+    "instructor/build.py",
+    "instructor/markers.py",
+    "instructor/notebook_source.py",
+)
 GRADER_PACKAGE = "instructor/grading"
 
 SETUP_SH = """\
@@ -76,7 +80,8 @@ cd "$ROOT/source"
 status=$?
 if [ ! -s "$RESULTS" ]; then
     # The grader could not even start: say so, and that it is not the student's score.
-    printf '{{"output": "The autograder is misconfigured and could not start (exit status %s). This is not your score: your course staff need to fix the autograder and regrade.", "tests": []}}\\n' "$status" > "$RESULTS"
+    printf '{{"output": "The autograder is misconfigured and could not start (exit status %s). %s", "tests": []}}\\n' \\
+        "$status" "This is not your score: your course staff need to fix the autograder and regrade." > "$RESULTS"
 fi
 exit "$status"
 """
@@ -99,8 +104,10 @@ def build_zip(out: Path, repo: Path = REPO_ROOT, timeout: float = 60.0) -> None:
             _add(archive, "run_autograder", RUN_AUTOGRADER.format(timeout=timeout).encode(), 0o755)
             _add(archive, "requirements.txt", (repo / "requirements.txt").read_bytes())
             _add(archive, "submit.py", (repo / "submit.py").read_bytes())  # the graded-file list
-            for name in [*GRADER_FILES, *sorted(p.relative_to(repo).as_posix()
-                                                for p in (repo / GRADER_PACKAGE).glob("*.py"))]:
+            for name in [
+                *GRADER_FILES,
+                *sorted(p.relative_to(repo).as_posix() for p in (repo / GRADER_PACKAGE).glob("*.py")),
+            ]:
                 _add(archive, name, (repo / name).read_bytes())
             for path in sorted(bundle.root.rglob("*")):
                 if path.is_file():
@@ -110,7 +117,9 @@ def build_zip(out: Path, repo: Path = REPO_ROOT, timeout: float = 60.0) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m instructor.grading.gradescope", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m instructor.grading.gradescope", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("out", type=Path, help="the zip to write, e.g. autograder.zip")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per test (default %(default)s)")
     args = parser.parse_args(argv)

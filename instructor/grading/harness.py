@@ -110,8 +110,16 @@ def harness_env(harness_kit: Path, scratch: Path, config_path: Path) -> dict[str
     return env
 
 
-def run_harness(harness_kit: Path, worker_kit: Path, test_paths: list[str], files: dict[str, bytes], work: Path,
-                limits: Limits, isolation: Isolation, budgets: dict[str, float]) -> HarnessRun:
+def run_harness(
+    harness_kit: Path,
+    worker_kit: Path,
+    test_paths: list[str],
+    files: dict[str, bytes],
+    work: Path,
+    limits: Limits,
+    isolation: Isolation,
+    budgets: dict[str, float],
+) -> HarnessRun:
     """Run the graded tests on one submission's files; every collected test gets an outcome."""
     deadline = time.monotonic() + limits.total
     work.mkdir(parents=True, exist_ok=True)
@@ -120,20 +128,44 @@ def run_harness(harness_kit: Path, worker_kit: Path, test_paths: list[str], file
     scratch.mkdir()
     report = scratch / "report.jsonl"
     config = {
-        "report": str(report), "submission": str(submission), "worker_log": str(scratch / "worker.log"),
-        "budgets": budgets, "call_timeout": limits.timeout, "test_budget": limits.timeout, "parent": os.getpid(),
+        "report": str(report),
+        "submission": str(submission),
+        "worker_log": str(scratch / "worker.log"),
+        "budgets": budgets,
+        "call_timeout": limits.timeout,
+        "test_budget": limits.timeout,
+        "parent": os.getpid(),
         **isolation.worker_launch(kit, grader, limits),
     }
     config_path = scratch / "harness.json"
     config_path.write_text(json.dumps(config))
-    command = [sys.executable, "-m", "pytest", "-p", "instructor.grading.harness_plugin", "-p", HYPOTHESIS_PLUGIN,
-               "-p", "no:cacheprovider",
-               "-q", "--tb=short", "-o", "console_output_style=classic", *test_paths]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "instructor.grading.harness_plugin",
+        "-p",
+        HYPOTHESIS_PLUGIN,
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--tb=short",
+        "-o",
+        "console_output_style=classic",
+        *test_paths,
+    ]
     problem = ""
     with open(work / "harness.log", "wb") as log:
-        process = subprocess.Popen(command, cwd=harness_kit, env=harness_env(harness_kit, scratch, config_path),
-                                   stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=harness_kit,
+            env=harness_env(harness_kit, scratch, config_path),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         with _running_lock:
             _running.add(process)
         try:
@@ -158,8 +190,13 @@ def _kill(process: subprocess.Popen, isolation: Isolation) -> None:
         pass
     process.wait()
     if isolation.ids:  # a worker that left its session: end every process of its user
-        subprocess.run([sys.executable, "-S", "-c", "import os, signal; os.kill(-1, signal.SIGKILL)"],
-                       user=isolation.ids[0], group=isolation.ids[1], extra_groups=[], check=False)
+        subprocess.run(
+            [sys.executable, "-S", "-c", "import os, signal; os.kill(-1, signal.SIGKILL)"],
+            user=isolation.ids[0],
+            group=isolation.ids[1],
+            extra_groups=[],
+            check=False,
+        )
 
 
 def stop_all() -> None:
@@ -205,8 +242,9 @@ def _outcomes(events: list[dict], problem: str) -> HarnessRun:
         elif kind == "timed_out" and isinstance(event.get("calls"), dict):
             run.timed_out = {str(k): str(v) for k, v in event["calls"].items()}
         elif kind == "explain_error":  # a bug of the grader's: that failure was charged in full
-            run.notes.append(f"the grader could not look for classic mistakes in {event.get('id')}: "
-                             f"{event.get('text')}")
+            run.notes.append(
+                f"the grader could not look for classic mistakes in {event.get('id')}: {event.get('text')}"
+            )
     for test_id in collected:
         run.outcomes[test_id] = _judge(reports.get(test_id, []), problem)
     return run

@@ -31,7 +31,6 @@ import signal
 import sys
 from pathlib import Path
 
-
 import pytest
 
 from instructor.grading import mistakes
@@ -42,7 +41,8 @@ PR_SET_PDEATHSIG = 1
 
 _config_path = os.environ.get("GRADER_HARNESS")
 _config: dict = json.loads(Path(_config_path).read_text()) if _config_path else {}
-_report = open(_config["report"], "a", buffering=1, encoding="utf-8") if _config else None
+# Open for the whole session, line-buffered: every event is on disk when a test ends.
+_report = open(_config["report"], "a", buffering=1, encoding="utf-8") if _config else None  # noqa: SIM115
 _boundary: Boundary | None = None
 _recorder = mistakes.Recorder()  # the loss-pair calls of the running test (mistakes.py)
 
@@ -60,8 +60,10 @@ class StudentImportGuard(importlib.abc.MetaPathFinder):
 
     def find_spec(self, name, path=None, target=None):
         if name in self.modules:
-            raise ImportError(f"{name} is the student's code: graded tests must import it from tests.student_code, "
-                              "which the grader runs in the sandbox")
+            raise ImportError(
+                f"{name} is the student's code: graded tests must import it from tests.student_code, "
+                "which the grader runs in the sandbox"
+            )
         return None
 
 
@@ -121,8 +123,14 @@ def pytest_runtest_logreport(report) -> None:
     if report.skipped and isinstance(report.longrepr, tuple):
         text = str(report.longrepr[2])
     explained = getattr(report, "explained", None)
-    _emit(e="report", id=report.nodeid, when=report.when, outcome=report.outcome, text=text,
-          **({"explained": explained} if explained else {}))
+    _emit(
+        e="report",
+        id=report.nodeid,
+        when=report.when,
+        outcome=report.outcome,
+        text=text,
+        **({"explained": explained} if explained else {}),
+    )
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:

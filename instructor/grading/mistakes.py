@@ -57,16 +57,23 @@ LOSS_OPTIONS = [  # (a_L is N, r_L) -> codes
     ((averaged, r_loss), codes_a + codes_r)
     for (averaged, codes_a), (r_loss, codes_r) in itertools.product(
         [(True, ()), (False, ("loss-not-averaged",))],
-        [(1.0, ()), (0.0, ("reg-missing-in-loss",)), (0.5, ("reg-half-convention",))])
+        [(1.0, ()), (0.0, ("reg-missing-in-loss",)), (0.5, ("reg-half-convention",))],
+    )
 ]
 GRADIENT_OPTIONS = [  # (s, a_G is N, r_G, target) -> codes
     ((sign, averaged, r_grad, target), tuple(dict.fromkeys(codes_s + codes_a + codes_r + codes_t)))
     for (sign, codes_s), (averaged, codes_a), (r_grad, codes_r), (target, codes_t) in itertools.product(
         [(1.0, ()), (-1.0, ("gradient-sign-flipped",))],
         [(True, ()), (False, ("gradient-not-averaged",))],
-        [(2.0, ()), (0.0, ("reg-missing-in-gradient",)), (1.0, ("reg-half-convention",)),
-         (-2.0, ("gradient-sign-flipped",)), (-1.0, ("gradient-sign-flipped", "reg-half-convention"))],
-        [("label", ()), ("every label column", ("gradient-wrong-target",)), ("next class", ("gradient-wrong-target",))])
+        [
+            (2.0, ()),
+            (0.0, ("reg-missing-in-gradient",)),
+            (1.0, ("reg-half-convention",)),
+            (-2.0, ("gradient-sign-flipped",)),
+            (-1.0, ("gradient-sign-flipped", "reg-half-convention")),
+        ],
+        [("label", ()), ("every label column", ("gradient-wrong-target",)), ("next class", ("gradient-wrong-target",))],
+    )
 ]
 CALL_CODES = ("mutates-input", "dW-is-an-input")
 CODES = tuple(dict.fromkeys(code for _, codes in LOSS_OPTIONS + GRADIENT_OPTIONS for code in codes)) + CALL_CODES
@@ -128,13 +135,15 @@ class Recorder:
         loss, dW = result
         now = _raw_inputs(args, kwargs)[:3]  # the same arrays, perhaps changed by the call
         call.aliased = isinstance(dW, np.ndarray) and any(
-            isinstance(a, np.ndarray) and np.shares_memory(dW, a) for a in now)
+            isinstance(a, np.ndarray) and np.shares_memory(dW, a) for a in now
+        )
         call.mutated = any(not _same(before, after) for before, after in zip(call.inputs[:3], now))
-        if call.mutated and _inputs(now + (call.inputs[3],), {}):
+        if call.mutated and _inputs((*now, call.inputs[3]), {}):
             call.after = tuple(a.copy() for a in now)
         W = call.inputs[0]
-        call.clean = (isinstance(loss, float) and isinstance(dW, np.ndarray) and dW.shape == W.shape
-                      and dW.dtype == W.dtype)
+        call.clean = (
+            isinstance(loss, float) and isinstance(dW, np.ndarray) and dW.shape == W.shape and dW.dtype == W.dtype
+        )
         if call.clean:
             call.loss, call.dW = float(loss), dW.copy()
         self.bytes += call.nbytes()
@@ -147,9 +156,9 @@ class Recorder:
 def _raw_inputs(args: tuple, kwargs: dict) -> tuple:
     """(W, X, y, reg) of a loss call as passed, positionally or by name; () if passed otherwise."""
     names = ("W", "X", "y", "reg")
-    if len(args) > 4 or set(kwargs) - set(names[len(args):]) or len(args) + len(kwargs) != 4:
+    if len(args) > 4 or set(kwargs) - set(names[len(args) :]) or len(args) + len(kwargs) != 4:
         return ()
-    return tuple(args) + tuple(kwargs[name] for name in names[len(args):])
+    return tuple(args) + tuple(kwargs[name] for name in names[len(args) :])
 
 
 def _inputs(args: tuple, kwargs: dict) -> tuple:
@@ -170,8 +179,9 @@ def _inputs(args: tuple, kwargs: dict) -> tuple:
 
 
 def _same(a, b) -> bool:
-    return not isinstance(a, np.ndarray) or (isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
-                                             and np.array_equal(a, b, equal_nan=True))
+    return not isinstance(a, np.ndarray) or (
+        isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    )
 
 
 def explain(calls: list[Call]) -> dict[str, tuple[str, ...]] | None:
@@ -238,9 +248,11 @@ def _parts(W, X, y, reg) -> _Parts:
     following = np.zeros((N, C))
     following[np.arange(N), (y.astype(np.int64) + 1) % C] = 1.0
     # P - T' = (P - T) + (T - T'), so X.T @ (P - T') / N = gradient + X.T @ (T - T') / N
-    gradients = {"label": gradient,
-                 "every label column": gradient + X64.T @ (onehot - every) / N,
-                 "next class": gradient + X64.T @ (onehot - following) / N}
+    gradients = {
+        "label": gradient,
+        "every label column": gradient + X64.T @ (onehot - every) / N,
+        "next class": gradient + X64.T @ (onehot - following) / N,
+    }
     return _Parts(N, data_loss, float(np.sum(W64 * W64)), float(reg), W64, gradients, TOLERANCE[W.dtype])
 
 

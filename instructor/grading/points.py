@@ -166,11 +166,13 @@ def assign_points(test_ids: list[str]) -> dict[str, float]:
     declared = sum(points for _, points, _ in POINTS)
     if abs(declared - TOTAL) > 1e-9:
         raise PointsError(f"instructor/points.py: the entries sum to {declared}, but TOTAL is {TOTAL}")
-    uncharged = [f"{f} {c}" for f in mistakes.RECORDED for c in mistakes.CODES
-                 if not 0 <= CHARGES.get(f, {}).get(c, -1) <= TOTAL]
+    uncharged = [
+        f"{f} {c}" for f in mistakes.RECORDED for c in mistakes.CODES if not 0 <= CHARGES.get(f, {}).get(c, -1) <= TOTAL
+    ]
     if uncharged:
-        raise PointsError("instructor/grading/points.py: CHARGES needs a cost between 0 and TOTAL for "
-                          + ", ".join(uncharged))
+        raise PointsError(
+            "instructor/grading/points.py: CHARGES needs a cost between 0 and TOTAL for " + ", ".join(uncharged)
+        )
     members: dict[int, list[str]] = {index: [] for index in range(len(POINTS))}
     unmatched = []
     for test_id in test_ids:
@@ -209,8 +211,9 @@ def apportion(total: float, weights: dict[str, float]) -> dict[str, float]:
     return {key: share / unit for key, share in shares.items()}
 
 
-def charge_once(explained: dict[str, tuple[float, dict[str, tuple[str, ...]]]],
-                charges: dict[str, dict[str, float]] = CHARGES) -> tuple[dict[str, float], list[str]]:
+def charge_once(
+    explained: dict[str, tuple[float, dict[str, tuple[str, ...]]]], charges: dict[str, dict[str, float]] = CHARGES
+) -> tuple[dict[str, float], list[str]]:
     """Charge each classic mistake once instead of every test it fails.
 
     explained: test id -> (its points, {function: its mistakes}) for each failed
@@ -221,8 +224,11 @@ def charge_once(explained: dict[str, tuple[float, dict[str, tuple[str, ...]]]],
     line per mistake charged. A test whose mistakes have no cost in `charges`
     keeps nothing: it is charged in full.
     """
-    worth = {test_id: value for test_id, (value, by_function) in explained.items()
-             if all(c in charges.get(f, {}) for f, codes in by_function.items() for c in codes)}
+    worth = {
+        test_id: value
+        for test_id, (value, by_function) in explained.items()
+        if all(c in charges.get(f, {}) for f, codes in by_function.items() for c in codes)
+    }
     if not worth:
         return {}, []
     found = sorted({(f, c) for test_id in worth for f, codes in explained[test_id][1].items() for c in codes})

@@ -68,7 +68,7 @@ def misconfigured_json(problem: str) -> dict:
     """results.json when the autograder itself cannot grade: not a score for the student."""
     return {
         "output": "The autograder is misconfigured and could not grade this submission. This is not your "
-                  f"score: your course staff need to fix the autograder and regrade.\n\n{problem}",
+        f"score: your course staff need to fix the autograder and regrade.\n\n{problem}",
         "stdout_visibility": "hidden",
         "tests": [],
         "extra_data": {"autograder_error": problem},
@@ -138,5 +138,12 @@ def write_csv(grades: list[Grade], path: Path) -> None:
                 index = points.entry_of(t.name)
                 if index in subtotal:
                     subtotal[index] += t.score
-            writer.writerow([g.submission, f"{g.score:g}", f"{g.total:g}", *(f"{round(subtotal[i], 2):g}" for i in entries),
-                             "; ".join([*g.notes, f"isolation: {g.isolation}"])])
+            writer.writerow(
+                [
+                    g.submission,
+                    f"{g.score:g}",
+                    f"{g.total:g}",
+                    *(f"{round(subtotal[i], 2):g}" for i in entries),
+                    "; ".join([*g.notes, f"isolation: {g.isolation}"]),
+                ]
+            )

@@ -34,9 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BWRAP_ENV = "GRADER_BWRAP"  # the bwrap command to use; tests point it at nothing to make it unavailable
-INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: "
-                "`sudo dnf install bubblewrap`), or pass --trusted to grade without a sandbox "
-                "(only for code you trust: it can then read your files and use the network)")
+INSTALL_HINT = (
+    "install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: "
+    "`sudo dnf install bubblewrap`), or pass --trusted to grade without a sandbox "
+    "(only for code you trust: it can then read your files and use the network)"
+)
 NOBODY = 65534  # the uid and gid the worker has inside bubblewrap's user namespace
 
 
@@ -71,17 +73,27 @@ class Isolation:
         env = worker_env()
         if self.kind == "bubblewrap":
             worker_config["kit"] = "/kit"
-            command = [self.bwrap, *bwrap_options(kit, grader, env), sys.executable, "-m",
-                       "instructor.grading.worker", json.dumps(worker_config)]
+            command = [
+                self.bwrap,
+                *bwrap_options(kit, grader, env),
+                sys.executable,
+                "-m",
+                "instructor.grading.worker",
+                json.dumps(worker_config),
+            ]
             return {"worker_command": command, "worker_env": {}, "worker_cwd": "/"}
         worker_config["kit"] = str(kit)
         worker_config["check_parent"] = True
         if self.kind == "user":
             worker_config["nproc"] = limits.nproc
         command = [sys.executable, "-m", "instructor.grading.worker", json.dumps(worker_config)]
-        return {"worker_command": command, "worker_env": {**env, "PYTHONPATH": str(grader)},
-                "worker_cwd": str(kit), "worker_user": list(self.ids) if self.ids else None,
-                "sweep_uid": self.ids[0] if self.ids else None}
+        return {
+            "worker_command": command,
+            "worker_env": {**env, "PYTHONPATH": str(grader)},
+            "worker_cwd": str(kit),
+            "worker_user": list(self.ids) if self.ids else None,
+            "sweep_uid": self.ids[0] if self.ids else None,
+        }
 
 
 def worker_env() -> dict[str, str]:
@@ -118,8 +130,20 @@ def python_dirs() -> list[str]:
 
 
 def bwrap_options(kit: Path, grader: Path, env: dict[str, str]) -> list[str]:
-    options = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-               "--uid", str(NOBODY), "--gid", str(NOBODY), "--ro-bind", "/usr", "/usr"]
+    options = [
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--uid",
+        str(NOBODY),
+        "--gid",
+        str(NOBODY),
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
             options += ["--symlink", os.readlink(top), top]
@@ -129,11 +153,26 @@ def bwrap_options(kit: Path, grader: Path, env: dict[str, str]) -> list[str]:
         options += ["--ro-bind-try", path, path]
     for directory in python_dirs():
         options += ["--ro-bind", directory, directory]
-    options += ["--bind", str(kit), "/kit", "--ro-bind", str(grader), "/grader", "--tmpfs", "/tmp",
-                "--proc", "/proc", "--dev", "/dev", "--chdir", "/kit", "--clearenv"]
+    options += [
+        "--bind",
+        str(kit),
+        "/kit",
+        "--ro-bind",
+        str(grader),
+        "/grader",
+        "--tmpfs",
+        "/tmp",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--chdir",
+        "/kit",
+        "--clearenv",
+    ]
     for name, value in env.items():
         options += ["--setenv", name, value]
-    return options + ["--"]
+    return [*options, "--"]
 
 
 def bwrap_problem() -> tuple[str | None, str | None]:
@@ -144,8 +183,9 @@ def bwrap_problem() -> tuple[str | None, str | None]:
     scratch = Path(os.environ.get("TMPDIR", "/tmp"))
     options = bwrap_options(scratch, scratch, worker_env())
     try:
-        result = subprocess.run([command, *options, sys.executable, "-c", "import numpy"],
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [command, *options, sys.executable, "-c", "import numpy"], capture_output=True, text=True, timeout=60
+        )
     except (OSError, subprocess.SubprocessError) as err:
         return None, f"bubblewrap could not start: {err}"
     if result.returncode != 0:
@@ -171,8 +211,15 @@ def check_user_can_run_python(user: str) -> None:
     uid, gid = user_ids(user)
     try:
         result = subprocess.run(
-            [sys.executable, "-c", "import numpy"], cwd="/", env={"PATH": "/usr/bin:/bin"},
-            user=uid, group=gid, extra_groups=[], capture_output=True, text=True, timeout=120,
+            [sys.executable, "-c", "import numpy"],
+            cwd="/",
+            env={"PATH": "/usr/bin:/bin"},
+            user=uid,
+            group=gid,
+            extra_groups=[],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         complaint = result.stderr.strip().splitlines() or [f"exit status {result.returncode}"]
         problem = complaint[-1] if result.returncode else ""
@@ -190,15 +237,24 @@ def choose_isolation(user: str | None = None, trusted: bool = False) -> Isolatio
     """The strongest isolation available; SandboxUnavailable if none the instructor allowed."""
     command, problem = bwrap_problem()
     if command:
-        return Isolation("bubblewrap", "bubblewrap sandbox (no network, only the submission's files, "
-                         "processes end with the grade)", bwrap=command)
+        return Isolation(
+            "bubblewrap",
+            "bubblewrap sandbox (no network, only the submission's files, processes end with the grade)",
+            bwrap=command,
+        )
     if user:
         check_user_can_run_python(user)
-        return Isolation("user", f"separate user {user!r} with resource limits, no sandbox ({problem}): "
-                         "the network and files that user may read are reachable", user=user, ids=user_ids(user))
+        return Isolation(
+            "user",
+            f"separate user {user!r} with resource limits, no sandbox ({problem}): "
+            "the network and files that user may read are reachable",
+            user=user,
+            ids=user_ids(user),
+        )
     if trusted:
-        return Isolation("none", f"none (--trusted; {problem}): student code runs as you, "
-                         "with your files and the network")
+        return Isolation(
+            "none", f"none (--trusted; {problem}): student code runs as you, with your files and the network"
+        )
     raise SandboxUnavailable(f"cannot grade safely: {problem}. To fix: {INSTALL_HINT}.")
 
 

@@ -103,85 +103,203 @@ def at_import(path: str, code: str, guarded: bool = True) -> tuple:
 
 # name: Case. "intended" is the rubric: what the mistake should cost out of 100.
 MISTAKES = {
-    "naive: no reg in the loss": Case("mistake", [edit(NAIVE, "loss / num_train + reg * np.sum(W * W)", "loss / num_train")],
-                                      "test_loss_includes_reg_times_sum_of_squared_weights[naive]", 4),
-    "vectorized: no reg in the loss": Case("mistake", [edit(VECTORIZED, " + reg * np.sum(W * W)", "")],
-                                           "test_loss_includes_reg_times_sum_of_squared_weights[vectorized]", 6),
-    "naive: no reg in the gradient": Case("mistake", [edit(NAIVE, " + 2 * reg * W", "")],
-                                          "test_regularization_gradient_is_2_reg_W[naive]", 4),
-    "vectorized: no reg in the gradient": Case("mistake", [edit(VECTORIZED, " + 2 * reg * W", "")],
-                                               "test_regularization_gradient_is_2_reg_W[vectorized]", 6),
-    "0.5 * reg convention": Case("mistake", [edit(VECTORIZED, "+ reg * np.sum", "+ 0.5 * reg * np.sum"),
-                                             edit(VECTORIZED, "+ 2 * reg * W", "+ reg * W")],
-                                 "test_loss_includes_reg_times_sum_of_squared_weights[vectorized]", 8),
-    "vectorized: no division by N": Case("mistake", [edit(VECTORIZED, "np.mean(", "np.sum("),
-                                                     edit(VECTORIZED, " / num_train", "")],
-                                         "test_loss_is_a_mean_over_examples_not_a_sum[vectorized]", 8),
-    "naive: no division by N": Case("mistake", [edit(NAIVE, "loss / num_train", "loss"),
-                                                edit(NAIVE, "dW / num_train", "dW")],
-                                    "test_loss_is_a_mean_over_examples_not_a_sum[naive]", 6),
-    "vectorized: -1 on the wrong class": Case("mistake", [edit(VECTORIZED, "dscores[rows, y] -= 1", "dscores[:, y] -= 1")],
-                                              "test_gradient_at_zero_weights_is_X_T_times_uniform_minus_onehot[vectorized]",
-                                              12),
-    "naive: -1 on the wrong class": Case("mistake", [edit(NAIVE, "(j == y[i])", "(j == (y[i] + 1) % num_classes)")],
-                                         "test_gradient_at_zero_weights_is_X_T_times_uniform_minus_onehot[naive]", 10),
-    "naive: wrong sign": Case("mistake", [edit(NAIVE, "dW[:, j] += (p_j", "dW[:, j] -= (p_j")],
-                              "test_gradient_matches_finite_differences", 10),
-    "vectorized: wrong sign": Case("mistake", [edit(VECTORIZED, "X.T @ dscores / num_train", "-X.T @ dscores / num_train")],
-                                   "test_vectorized_matches_naive", 12),
-    "vectorized: no max shift": Case("mistake", [edit(VECTORIZED, "scores = scores - np.max(scores, axis=1, keepdims=True)\n", "")],
-                                     "test_loss_is_stable_for_huge_scores[vectorized]", 5),
-    "naive: no max shift": Case("mistake", [edit(NAIVE, "shifted = row - np.max(row)", "shifted = row")],
-                                "test_loss_is_stable_for_huge_scores[naive]", 4),
-    "vectorized: log(exp / sum)": Case("mistake", [edit(VECTORIZED, "np.mean(log_norm - scores[rows, y])",
-                                                        "np.mean(-np.log(np.exp(scores[rows, y]) / np.exp(log_norm)))")],
-                                       "test_loss_is_exact_when_correct_class_is_far_below_the_best[vectorized]", 4),
-    "naive: log(exp / sum)": Case("mistake", [edit(NAIVE, "loss += log_norm - shifted[y[i]]",
-                                                   "loss += -np.log(np.exp(shifted[y[i]]) / np.exp(log_norm))")],
-                                  "test_loss_is_exact_when_correct_class_is_far_below_the_best[naive]", 3),
-    "vectorized: loop over examples": Case("mistake", [edit(VECTORIZED, "dW = X.T @ dscores / num_train",
-                                                            "dW = sum(np.outer(X[i], dscores[i]) for i in range(num_train)) / num_train")],
-                                           "test_vectorized_source_has_no_loops", 5),
-    "vectorized: loop for the -1": Case("mistake", [edit(VECTORIZED, "dscores[rows, y] -= 1\n",
-                                                         "for i in range(num_train):\n    dscores[i, y[i]] -= 1\n")],
-                                        "test_hidden_checks.py::test_vectorized_has_no_loops", 5),
-    "vectorized: returns W itself as dW": Case("mistake", [edit(VECTORIZED, "dW = X.T @ dscores / num_train + 2 * reg * W",
-                                                                "W += X.T @ dscores / num_train + 2 * reg * W - W\ndW = W")],
-                                               "test_gradient_is_a_new_array_not_W_itself[vectorized]", 8),
-    "vectorized: modifies W in place": Case("mistake", [edit(VECTORIZED, "num_train = X.shape[0]\n",
-                                                             "num_train = X.shape[0]\nW *= 1.0000001\n")],
-                                            "test_inputs_are_not_modified", 4),
-    "vectorized: float64 forced": Case("mistake", [edit(VECTORIZED, "+ 2 * reg * W", "+ 2 * reg * W.astype(np.float64)")],
-                                       "test_float32_inputs_give_float32_gradient[vectorized]", 3),
-    "naive: float64 forced": Case("mistake", [edit(NAIVE, "dW = dW / num_train", "dW = dW.astype(np.float64) / num_train")],
-                                  "test_hidden_checks.py::test_float32_stays_float32", 3),
-    "SGD: float64 forced": Case("mistake", [edit(UPDATE, "self.W -= learning_rate * grad",
-                                                 "self.W = self.W.astype(np.float64) - learning_rate * grad")],
-                                "test_float32_training_keeps_float32_weights", 3),
-    "predict returns probabilities": Case("mistake", [edit(PREDICT, "y_pred = np.argmax(X @ self.W, axis=1)",
-                                                           "y_pred = np.exp(X @ self.W) / np.exp(X @ self.W).sum(axis=1, keepdims=True)")],
-                                          "test_predict_returns_integer_labels_not_scores", 6),
-    "predict returns float labels": Case("mistake", [edit(PREDICT, "axis=1)", "axis=1).astype(float)")],
-                                         "test_hidden_checks.py::test_predict_labels", 4),
-    "SGD: no update of W": Case("mistake", [edit(UPDATE, "self.W -= learning_rate * grad", "pass")],
-                                "test_training_updates_W", 12),
-    "SGD: wrong sign of the update": Case("mistake", [edit(UPDATE, "-=", "+=")],
-                                          "test_hidden_checks.py::test_sgd_step_follows_the_gradient", 10),
-    "SGD: no learning rate": Case("mistake", [edit(UPDATE, "learning_rate * grad", "grad")],
-                                  "test_hidden_checks.py::test_sgd_step_follows_the_gradient", 6),
-    "SGD: the same batch every step": Case("mistake", [edit(BATCH, "rng.integers(0, num_train, size=batch_size)",
-                                                            "np.arange(batch_size) % num_train")],
-                                           "test_batches_are_random_rows_with_matching_labels", 3),
-    "SGD: labels not matching the rows": Case("mistake", [edit(BATCH, "y_batch = y[batch]",
-                                                               "y_batch = y[rng.integers(0, num_train, size=batch_size)]")],
-                                              "test_batches_are_random_rows_with_matching_labels", 6),
-    "SGD: np.random instead of rng": Case("mistake", [edit(BATCH, "rng.integers(0, num_train, size=batch_size)",
-                                                           "np.random.randint(0, num_train, size=batch_size)")],
-                                          "test_same_seed_gives_the_same_run_and_another_seed_does_not", 2),
+    "naive: no reg in the loss": Case(
+        "mistake",
+        [edit(NAIVE, "loss / num_train + reg * np.sum(W * W)", "loss / num_train")],
+        "test_loss_includes_reg_times_sum_of_squared_weights[naive]",
+        4,
+    ),
+    "vectorized: no reg in the loss": Case(
+        "mistake",
+        [edit(VECTORIZED, " + reg * np.sum(W * W)", "")],
+        "test_loss_includes_reg_times_sum_of_squared_weights[vectorized]",
+        6,
+    ),
+    "naive: no reg in the gradient": Case(
+        "mistake", [edit(NAIVE, " + 2 * reg * W", "")], "test_regularization_gradient_is_2_reg_W[naive]", 4
+    ),
+    "vectorized: no reg in the gradient": Case(
+        "mistake", [edit(VECTORIZED, " + 2 * reg * W", "")], "test_regularization_gradient_is_2_reg_W[vectorized]", 6
+    ),
+    "0.5 * reg convention": Case(
+        "mistake",
+        [edit(VECTORIZED, "+ reg * np.sum", "+ 0.5 * reg * np.sum"), edit(VECTORIZED, "+ 2 * reg * W", "+ reg * W")],
+        "test_loss_includes_reg_times_sum_of_squared_weights[vectorized]",
+        8,
+    ),
+    "vectorized: no division by N": Case(
+        "mistake",
+        [edit(VECTORIZED, "np.mean(", "np.sum("), edit(VECTORIZED, " / num_train", "")],
+        "test_loss_is_a_mean_over_examples_not_a_sum[vectorized]",
+        8,
+    ),
+    "naive: no division by N": Case(
+        "mistake",
+        [edit(NAIVE, "loss / num_train", "loss"), edit(NAIVE, "dW / num_train", "dW")],
+        "test_loss_is_a_mean_over_examples_not_a_sum[naive]",
+        6,
+    ),
+    "vectorized: -1 on the wrong class": Case(
+        "mistake",
+        [edit(VECTORIZED, "dscores[rows, y] -= 1", "dscores[:, y] -= 1")],
+        "test_gradient_at_zero_weights_is_X_T_times_uniform_minus_onehot[vectorized]",
+        12,
+    ),
+    "naive: -1 on the wrong class": Case(
+        "mistake",
+        [edit(NAIVE, "(j == y[i])", "(j == (y[i] + 1) % num_classes)")],
+        "test_gradient_at_zero_weights_is_X_T_times_uniform_minus_onehot[naive]",
+        10,
+    ),
+    "naive: wrong sign": Case(
+        "mistake", [edit(NAIVE, "dW[:, j] += (p_j", "dW[:, j] -= (p_j")], "test_gradient_matches_finite_differences", 10
+    ),
+    "vectorized: wrong sign": Case(
+        "mistake",
+        [edit(VECTORIZED, "X.T @ dscores / num_train", "-X.T @ dscores / num_train")],
+        "test_vectorized_matches_naive",
+        12,
+    ),
+    "vectorized: no max shift": Case(
+        "mistake",
+        [edit(VECTORIZED, "scores = scores - np.max(scores, axis=1, keepdims=True)\n", "")],
+        "test_loss_is_stable_for_huge_scores[vectorized]",
+        5,
+    ),
+    "naive: no max shift": Case(
+        "mistake",
+        [edit(NAIVE, "shifted = row - np.max(row)", "shifted = row")],
+        "test_loss_is_stable_for_huge_scores[naive]",
+        4,
+    ),
+    "vectorized: log(exp / sum)": Case(
+        "mistake",
+        [
+            edit(
+                VECTORIZED,
+                "np.mean(log_norm - scores[rows, y])",
+                "np.mean(-np.log(np.exp(scores[rows, y]) / np.exp(log_norm)))",
+            )
+        ],
+        "test_loss_is_exact_when_correct_class_is_far_below_the_best[vectorized]",
+        4,
+    ),
+    "naive: log(exp / sum)": Case(
+        "mistake",
+        [edit(NAIVE, "loss += log_norm - shifted[y[i]]", "loss += -np.log(np.exp(shifted[y[i]]) / np.exp(log_norm))")],
+        "test_loss_is_exact_when_correct_class_is_far_below_the_best[naive]",
+        3,
+    ),
+    "vectorized: loop over examples": Case(
+        "mistake",
+        [
+            edit(
+                VECTORIZED,
+                "dW = X.T @ dscores / num_train",
+                "dW = sum(np.outer(X[i], dscores[i]) for i in range(num_train)) / num_train",
+            )
+        ],
+        "test_vectorized_source_has_no_loops",
+        5,
+    ),
+    "vectorized: loop for the -1": Case(
+        "mistake",
+        [edit(VECTORIZED, "dscores[rows, y] -= 1\n", "for i in range(num_train):\n    dscores[i, y[i]] -= 1\n")],
+        "test_hidden_checks.py::test_vectorized_has_no_loops",
+        5,
+    ),
+    "vectorized: returns W itself as dW": Case(
+        "mistake",
+        [
+            edit(
+                VECTORIZED,
+                "dW = X.T @ dscores / num_train + 2 * reg * W",
+                "W += X.T @ dscores / num_train + 2 * reg * W - W\ndW = W",
+            )
+        ],
+        "test_gradient_is_a_new_array_not_W_itself[vectorized]",
+        8,
+    ),
+    "vectorized: modifies W in place": Case(
+        "mistake",
+        [edit(VECTORIZED, "num_train = X.shape[0]\n", "num_train = X.shape[0]\nW *= 1.0000001\n")],
+        "test_inputs_are_not_modified",
+        4,
+    ),
+    "vectorized: float64 forced": Case(
+        "mistake",
+        [edit(VECTORIZED, "+ 2 * reg * W", "+ 2 * reg * W.astype(np.float64)")],
+        "test_float32_inputs_give_float32_gradient[vectorized]",
+        3,
+    ),
+    "naive: float64 forced": Case(
+        "mistake",
+        [edit(NAIVE, "dW = dW / num_train", "dW = dW.astype(np.float64) / num_train")],
+        "test_hidden_checks.py::test_float32_stays_float32",
+        3,
+    ),
+    "SGD: float64 forced": Case(
+        "mistake",
+        [edit(UPDATE, "self.W -= learning_rate * grad", "self.W = self.W.astype(np.float64) - learning_rate * grad")],
+        "test_float32_training_keeps_float32_weights",
+        3,
+    ),
+    "predict returns probabilities": Case(
+        "mistake",
+        [
+            edit(
+                PREDICT,
+                "y_pred = np.argmax(X @ self.W, axis=1)",
+                "y_pred = np.exp(X @ self.W) / np.exp(X @ self.W).sum(axis=1, keepdims=True)",
+            )
+        ],
+        "test_predict_returns_integer_labels_not_scores",
+        6,
+    ),
+    "predict returns float labels": Case(
+        "mistake", [edit(PREDICT, "axis=1)", "axis=1).astype(float)")], "test_hidden_checks.py::test_predict_labels", 4
+    ),
+    "SGD: no update of W": Case(
+        "mistake", [edit(UPDATE, "self.W -= learning_rate * grad", "pass")], "test_training_updates_W", 12
+    ),
+    "SGD: wrong sign of the update": Case(
+        "mistake", [edit(UPDATE, "-=", "+=")], "test_hidden_checks.py::test_sgd_step_follows_the_gradient", 10
+    ),
+    "SGD: no learning rate": Case(
+        "mistake",
+        [edit(UPDATE, "learning_rate * grad", "grad")],
+        "test_hidden_checks.py::test_sgd_step_follows_the_gradient",
+        6,
+    ),
+    "SGD: the same batch every step": Case(
+        "mistake",
+        [edit(BATCH, "rng.integers(0, num_train, size=batch_size)", "np.arange(batch_size) % num_train")],
+        "test_batches_are_random_rows_with_matching_labels",
+        3,
+    ),
+    "SGD: labels not matching the rows": Case(
+        "mistake",
+        [edit(BATCH, "y_batch = y[batch]", "y_batch = y[rng.integers(0, num_train, size=batch_size)]")],
+        "test_batches_are_random_rows_with_matching_labels",
+        6,
+    ),
+    "SGD: np.random instead of rng": Case(
+        "mistake",
+        [
+            edit(
+                BATCH, "rng.integers(0, num_train, size=batch_size)", "np.random.randint(0, num_train, size=batch_size)"
+            )
+        ],
+        "test_same_seed_gives_the_same_run_and_another_seed_does_not",
+        2,
+    ),
 }
 
 VARIANTS = {
-    "naive: classes in the outer loop": Case("variant", {NAIVE: """\
+    "naive: classes in the outer loop": Case(
+        "variant",
+        {
+            NAIVE: """\
 num_train, num_classes = X.shape[0], W.shape[1]
 probs = np.zeros((num_train, num_classes), dtype=W.dtype)
 for i in range(num_train):
@@ -195,8 +313,13 @@ for j in range(num_classes):
         dW[:, j] += X[i] * (probs[i, j] - (1.0 if y[i] == j else 0.0))
 loss = loss / num_train + reg * np.sum(W ** 2)
 dW = dW / num_train + 2 * reg * W
-"""}),
-    "naive: np.logaddexp.reduce and outer": Case("variant", {NAIVE: """\
+"""
+        },
+    ),
+    "naive: np.logaddexp.reduce and outer": Case(
+        "variant",
+        {
+            NAIVE: """\
 for i in range(X.shape[0]):
     scores = X[i] @ W
     log_norm = np.logaddexp.reduce(scores)
@@ -206,8 +329,13 @@ for i in range(X.shape[0]):
     dW += np.outer(X[i], p)
 loss = loss / X.shape[0] + reg * (W * W).sum()
 dW = dW / X.shape[0] + 2 * reg * W
-"""}),
-    "vectorized: einsum and a hand-written log-sum-exp": Case("variant", {VECTORIZED: """\
+"""
+        },
+    ),
+    "vectorized: einsum and a hand-written log-sum-exp": Case(
+        "variant",
+        {
+            VECTORIZED: """\
 N = X.shape[0]
 scores = np.einsum("nd,dc->nc", X, W)
 m = scores.max(axis=1, keepdims=True)
@@ -216,8 +344,13 @@ loss = np.mean(lse - scores[np.arange(N), y]) + reg * np.einsum("dc,dc->", W, W)
 P = np.exp(scores - lse[:, None])
 P[np.arange(N), y] -= 1
 dW = np.einsum("nd,nc->dc", X, P) / N + 2 * reg * W
-"""}),
-    "vectorized: one-hot, log-softmax and X.T @ dscores": Case("variant", {VECTORIZED: """\
+"""
+        },
+    ),
+    "vectorized: one-hot, log-softmax and X.T @ dscores": Case(
+        "variant",
+        {
+            VECTORIZED: """\
 num_train, num_classes = X.shape[0], W.shape[1]
 scores = X.dot(W)
 scores = scores - scores.max(axis=1)[:, np.newaxis]
@@ -226,12 +359,17 @@ onehot = np.eye(num_classes, dtype=W.dtype)[y]
 loss = -np.sum(log_probs * onehot) / num_train + reg * np.sum(np.square(W))
 dscores = (np.exp(log_probs) - onehot) / num_train
 dW = X.T @ dscores + 2 * reg * W
-"""}),
-    "classifier: rng.choice, a new W each step, .argmax": Case("variant", {
-        BATCH: "idx = rng.choice(num_train, size=batch_size, replace=True)\nX_batch, y_batch = X[idx], y[idx]\n",
-        UPDATE: "self.W = self.W - learning_rate * grad\n",
-        PREDICT: "y_pred = (X @ self.W).argmax(axis=1)\n",
-    }),
+"""
+        },
+    ),
+    "classifier: rng.choice, a new W each step, .argmax": Case(
+        "variant",
+        {
+            BATCH: "idx = rng.choice(num_train, size=batch_size, replace=True)\nX_batch, y_batch = X[idx], y[idx]\n",
+            UPDATE: "self.W = self.W - learning_rate * grad\n",
+            PREDICT: "y_pred = (X @ self.W).argmax(axis=1)\n",
+        },
+    ),
 }
 
 ZEROS = [body(NAIVE, "pass\n"), body(VECTORIZED, "pass\n")]  # the kit's own setup lines: loss 0.0, dW = 0
@@ -324,18 +462,31 @@ HEADER = "import numpy as np\n"  # the line of each graded file that import-time
 
 def attacks(marker: str, port: int, extra_places: list[str]) -> dict[str, Case]:
     """Attacks and their honest twins. `marker` tags leftover processes; `port` is a loopback listener."""
-    snoop = ("import", SOFTMAX, "SOLUTION = LEAK = STOLEN = None\n"
-             + _at_import(f"EXTRA_PLACES = {extra_places!r}\n" + SNOOP))
+    snoop = (
+        "import",
+        SOFTMAX,
+        "SOLUTION = LEAK = STOLEN = None\n" + _at_import(f"EXTRA_PLACES = {extra_places!r}\n" + SNOOP),
+    )
     return {
         "twin: zeros": Case("twin", ZEROS),
-        "attack: forges the report channel": Case("attack", [*ZEROS, at_import(SOFTMAX, FORGE_REPORTS)],
-                                                  twin="twin: zeros"),
-        "attack: reads the hidden tests and the instructor's files": Case("attack", [
-            snoop, body(NAIVE, USE_SNOOPED.format(function="softmax_loss_naive")),
-            body(VECTORIZED, USE_SNOOPED.format(function="softmax_loss_vectorized"))], twin="twin: zeros"),
-        "attack: leaves a daemon running": Case("attack", [at_import(SOFTMAX, DAEMON.format(seconds=120, marker=marker))],
-                                                twin="reference"),
-        "attack: talks to the network": Case("attack", [at_import(SOFTMAX, NETWORK.format(port=port))], twin="reference"),
+        "attack: forges the report channel": Case(
+            "attack", [*ZEROS, at_import(SOFTMAX, FORGE_REPORTS)], twin="twin: zeros"
+        ),
+        "attack: reads the hidden tests and the instructor's files": Case(
+            "attack",
+            [
+                snoop,
+                body(NAIVE, USE_SNOOPED.format(function="softmax_loss_naive")),
+                body(VECTORIZED, USE_SNOOPED.format(function="softmax_loss_vectorized")),
+            ],
+            twin="twin: zeros",
+        ),
+        "attack: leaves a daemon running": Case(
+            "attack", [at_import(SOFTMAX, DAEMON.format(seconds=120, marker=marker))], twin="reference"
+        ),
+        "attack: talks to the network": Case(
+            "attack", [at_import(SOFTMAX, NETWORK.format(port=port))], twin="reference"
+        ),
         "attack: never returns": Case("attack", NEVER_RETURNS),  # judged by its time and what it leaves running
     }
 
@@ -361,7 +512,7 @@ def build_files(files: dict[str, str], case: Case) -> dict[str, str]:
     """The submission: the graded files (with their solution markers) with every region filled for `case`."""
     bodies = dict(CORRECT)
     imports = {path: "" for path in files}
-    for item in (case.edits.items() if isinstance(case.edits, dict) else case.edits):
+    for item in case.edits.items() if isinstance(case.edits, dict) else case.edits:
         if isinstance(case.edits, dict):
             region, text = item
             bodies[region] = text
@@ -390,7 +541,7 @@ def build_files(files: dict[str, str], case: Case) -> dict[str, str]:
 def graded_files(repo: Path) -> dict[str, str]:
     """The instructor's graded files: only their solution markers are used (every region is refilled)."""
     files = {path: (repo / path).read_text(encoding="utf-8") for path in (SOFTMAX, LINEAR)}
-    for (path, index) in CORRECT:
+    for path, index in CORRECT:
         if len(regions(files[path])) <= index:
             raise ValueError(f"{path} has fewer solution regions than the self-test fills ({index + 1})")
     return files
@@ -419,8 +570,10 @@ def judge(cases: dict[str, Case], grades: dict) -> tuple[list[Row], list[str]]:
                 warnings.append(f"{name}: loses no points; add a test or points for it")
             elif not case.intended / ROUGHLY <= lost <= ROUGHLY * case.intended:
                 note += f", {lost / case.intended:.2g}x"
-                warnings.append(f"{name}: costs {lost:g} points, intended {case.intended:g}; change its tests' "
-                                "points or its CHARGES entry in instructor/grading/points.py")
+                warnings.append(
+                    f"{name}: costs {lost:g} points, intended {case.intended:g}; change its tests' "
+                    "points or its CHARGES entry in instructor/grading/points.py"
+                )
             if case.must_fail and not any(case.must_fail in t for t in failed):
                 warnings.append(f"{name}: {case.must_fail} no longer fails")
         elif case.kind in ("variant", "reference") and lost > 0:
@@ -443,22 +596,33 @@ def print_report(rows: list[Row], warnings: list[str], out=None) -> None:
     print(file=out)
     for warning in warnings:
         print(f"WARNING: {warning}", file=out)
-    print("self-test: " + (f"{len(warnings)} warning(s)" if warnings else "every mistake costs roughly its intended "
-                           "points, every correct variant gets full marks, no attack scores more than its twin"),
-          file=out)
+    print(
+        "self-test: "
+        + (
+            f"{len(warnings)} warning(s)"
+            if warnings
+            else "every mistake costs roughly its intended "
+            "points, every correct variant gets full marks, no attack scores more than its twin"
+        ),
+        file=out,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
+    from instructor import REPO_ROOT
     from instructor.grading import cli, sandbox
     from instructor.grading.bundle import BundleError, build_bundle
     from instructor.grading.results import Grade
-    from instructor import REPO_ROOT
 
     parser = argparse.ArgumentParser(prog="python -m instructor.grading.selftest", description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=2, help="submissions graded in parallel (default 2)")
     args = parser.parse_args(argv)
-    cases = {"reference": Case("reference", []), **MISTAKES, **VARIANTS,
-             **attacks(marker="selftest-leftover", port=9, extra_places=[str(REPO_ROOT)])}
+    cases = {
+        "reference": Case("reference", []),
+        **MISTAKES,
+        **VARIANTS,
+        **attacks(marker="selftest-leftover", port=9, extra_places=[str(REPO_ROOT)]),
+    }
     try:
         isolation = sandbox.choose_isolation()
         with tempfile.TemporaryDirectory(prefix="selftest-") as tmp:
@@ -466,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
             bundle = build_bundle(REPO_ROOT, root / "bundle")
             originals = graded_files(REPO_ROOT)
             paths = []
-            for number, (name, case) in enumerate(cases.items()):
+            for number, case in enumerate(cases.values()):
                 folder = root / f"case{number:02d}"
                 folder.mkdir()
                 for path, text in build_files(originals, case).items():

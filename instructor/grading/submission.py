@@ -41,9 +41,11 @@ def pick(entries: list[str], wanted: str) -> str | None:
     entries = [e for e in entries if _usable(e)]
     if wanted in entries:
         return wanted
-    for matches in ([e for e in entries if e.endswith("/" + wanted)],
-                    [e for e in entries if PurePosixPath(e).name == PurePosixPath(wanted).name],
-                    [e for e in entries if canonical_name(e) == canonical_name(wanted)]):
+    for matches in (
+        [e for e in entries if e.endswith("/" + wanted)],
+        [e for e in entries if PurePosixPath(e).name == PurePosixPath(wanted).name],
+        [e for e in entries if canonical_name(e) == canonical_name(wanted)],
+    ):
         if matches:
             return min(matches, key=lambda e: (e.count("/"), len(e), e))
     return None
@@ -53,8 +55,8 @@ def read_submission(path: Path, graded_files: list[str]) -> tuple[dict[str, byte
     """The graded files found in `path` (a folder or a zip), and notes about them."""
     if path.is_dir():
         found = {p.relative_to(path).as_posix(): p for p in path.rglob("*") if p.is_file() and not p.is_symlink()}
-        read = lambda entry: found[entry].read_bytes()  # noqa: E731
-        size = lambda entry: found[entry].stat().st_size  # noqa: E731
+        read = lambda entry: found[entry].read_bytes()
+        size = lambda entry: found[entry].stat().st_size
     elif path.is_file() and zipfile.is_zipfile(path):
         try:
             archive = zipfile.ZipFile(path)
@@ -62,8 +64,8 @@ def read_submission(path: Path, graded_files: list[str]) -> tuple[dict[str, byte
         except (zipfile.BadZipFile, OSError) as err:
             raise SubmissionError(f"{path}: a damaged zip file ({err})") from err
         found = infos
-        read = lambda entry: archive.read(infos[entry])  # noqa: E731
-        size = lambda entry: infos[entry].file_size  # noqa: E731
+        read = lambda entry: archive.read(infos[entry])
+        size = lambda entry: infos[entry].file_size
     elif path.exists():
         raise SubmissionError(f"{path}: expected a folder or a zip file")
     else:
@@ -74,13 +76,17 @@ def read_submission(path: Path, graded_files: list[str]) -> tuple[dict[str, byte
         if entry is None:
             notes.append(f"{wanted} is missing from the submission: the kit's unimplemented version was graded")
         elif size(entry) > MAX_FILE_BYTES:
-            notes.append(f"{wanted} ({entry}) is larger than {MAX_FILE_BYTES // 2**20} MB: "
-                         "the kit's unimplemented version was graded")
+            notes.append(
+                f"{wanted} ({entry}) is larger than {MAX_FILE_BYTES // 2**20} MB: "
+                "the kit's unimplemented version was graded"
+            )
         else:
             try:
                 files[wanted] = read(entry)
             except (zipfile.BadZipFile, OSError, RuntimeError) as err:  # RuntimeError: an encrypted entry
-                notes.append(f"{wanted} ({entry}) could not be read ({err}): the kit's unimplemented version was graded")
+                notes.append(
+                    f"{wanted} ({entry}) could not be read ({err}): the kit's unimplemented version was graded"
+                )
                 continue
             if PurePosixPath(entry).name != PurePosixPath(wanted).name:
                 notes.append(f"{wanted} was found as {entry}")

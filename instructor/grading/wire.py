@@ -57,8 +57,15 @@ class Encoder:
             order, data = "strided", np.ascontiguousarray(a)
         self.arrays.append(np.ascontiguousarray(data))
         self.sources.append(a)
-        return {"$": "array", "i": len(self.arrays) - 1, "dtype": a.dtype.str, "shape": list(a.shape),
-                "order": order, "writeable": bool(a.flags.writeable), **extra}
+        return {
+            "$": "array",
+            "i": len(self.arrays) - 1,
+            "dtype": a.dtype.str,
+            "shape": list(a.shape),
+            "order": order,
+            "writeable": bool(a.flags.writeable),
+            **extra,
+        }
 
     def encode(self, value, depth: int = 0):
         if depth > MAX_DEPTH:
@@ -77,8 +84,10 @@ class Encoder:
             items = [self.encode(v, depth + 1) for v in value]
             return {"$": "tuple" if isinstance(value, tuple) else "list", "items": items}
         if isinstance(value, dict):
-            return {"$": "dict", "items": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
-                                           for k, v in value.items()]}
+            return {
+                "$": "dict",
+                "items": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in value.items()],
+            }
         if self.encode_object is not None:
             tagged = self.encode_object(value, self)
             if tagged is not None:
@@ -181,8 +190,13 @@ class Decoder:
         if not isinstance(source, np.ndarray) or not (source.flags.c_contiguous or source.flags.f_contiguous):
             return a
         try:
-            view = np.ndarray(a.shape, a.dtype, buffer=source.reshape(-1, order="A").view(np.uint8),
-                              offset=int(alias["offset"]), strides=tuple(int(s) for s in alias["strides"]))
+            view = np.ndarray(
+                a.shape,
+                a.dtype,
+                buffer=source.reshape(-1, order="A").view(np.uint8),
+                offset=int(alias["offset"]),
+                strides=tuple(int(s) for s in alias["strides"]),
+            )
         except (KeyError, TypeError, ValueError):
             return a
         return view if np.array_equal(view, a, equal_nan=a.dtype.kind in "fc") else a

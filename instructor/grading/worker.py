@@ -40,8 +40,12 @@ PR_SET_PDEATHSIG = 1
 
 def set_limits(config: dict) -> None:
     """Address space, file size and core dumps; die with the parent (outside bubblewrap too)."""
-    for name, value in (("RLIMIT_AS", config.get("memory")), ("RLIMIT_FSIZE", config.get("fsize")),
-                        ("RLIMIT_CORE", 0), ("RLIMIT_NPROC", config.get("nproc"))):
+    for name, value in (
+        ("RLIMIT_AS", config.get("memory")),
+        ("RLIMIT_FSIZE", config.get("fsize")),
+        ("RLIMIT_CORE", 0),
+        ("RLIMIT_NPROC", config.get("nproc")),
+    ):
         if value is not None:
             resource.setrlimit(getattr(resource, name), (value, value))
     try:
@@ -116,9 +120,8 @@ class Worker:
             cls_name = str(request.get("cls", ""))
             if code.STUDENT_API.get(cls_name, (None, None))[1] == "class" and not name.startswith("_"):
                 return getattr(getattr(code, cls_name), name)
-        elif op == "method":
-            if not name.startswith("_"):
-                return getattr(self.objects[request["h"]], name)
+        elif op == "method" and not name.startswith("_"):
+            return getattr(self.objects[request["h"]], name)
         raise wire.WireError(f"no such request: {op} {name}")
 
     def handle(self, header: dict, raw: list[bytes]) -> tuple[dict, wire.Encoder]:
@@ -154,22 +157,32 @@ class Worker:
                     value = function(*args, **kwargs)
                 finally:
                     sys.stdout, sys.stderr = saved
-                changed = [i for i, a in inputs.items()
-                           if a.shape != before[i].shape or a.tobytes() != before[i].tobytes()]
+                changed = [
+                    i for i, a in inputs.items() if a.shape != before[i].shape or a.tobytes() != before[i].tobytes()
+                ]
                 mutated = [{"i": i, "array": encoder.array(inputs[i])} for i in changed]
             if isinstance(value, np.ndarray):
                 encoded = encoder.array(value, alias=self.alias_of(value, inputs))
             elif isinstance(value, tuple):
-                encoded = {"$": "tuple", "items": [
-                    encoder.array(v, alias=self.alias_of(v, inputs)) if isinstance(v, np.ndarray)
-                    else encoder.encode(v) for v in value]}
+                encoded = {
+                    "$": "tuple",
+                    "items": [
+                        encoder.array(v, alias=self.alias_of(v, inputs))
+                        if isinstance(v, np.ndarray)
+                        else encoder.encode(v)
+                        for v in value
+                    ],
+                }
             else:
                 encoded = encoder.encode(value)
             body = {"ok": True, "value": encoded}
             if op not in ("getattr", "setattr"):
                 body["mutated"] = mutated
-                body["files"] = [{"i": i, "data": encoder.array(np.frombuffer(p.read_bytes(), np.uint8))}
-                                 for i, p in enumerate(self.paths) if p.is_file()]
+                body["files"] = [
+                    {"i": i, "data": encoder.array(np.frombuffer(p.read_bytes(), np.uint8))}
+                    for i, p in enumerate(self.paths)
+                    if p.is_file()
+                ]
         except BaseException as error:  # noqa: BLE001 - SystemExit too: every error is an answer
             encoder = wire.Encoder()
             body = {"ok": False, "error": self.describe_error(error, encoder)}
@@ -189,8 +202,13 @@ class Worker:
             message = str(error)
         except Exception:  # noqa: BLE001 - a hostile __str__
             message = "<an error whose message could not be printed>"
-        return {"type": type(error).__name__, "module": type(error).__module__,
-                "message": message[-TRACEBACK_LIMIT:], "traceback": text[-TRACEBACK_LIMIT:], "attrs": attrs}
+        return {
+            "type": type(error).__name__,
+            "module": type(error).__module__,
+            "message": message[-TRACEBACK_LIMIT:],
+            "traceback": text[-TRACEBACK_LIMIT:],
+            "attrs": attrs,
+        }
 
 
 def main() -> None:
@@ -216,8 +234,11 @@ def main() -> None:
             wire.send(channel_out, body, encoder)
         except wire.WireError as error:  # e.g. a result too large to send
             fallback = wire.Encoder()
-            wire.send(channel_out, {"ok": False, "stdout": "", "stderr": "",
-                                    "error": worker.describe_error(error, fallback)}, fallback)
+            wire.send(
+                channel_out,
+                {"ok": False, "stdout": "", "stderr": "", "error": worker.describe_error(error, fallback)},
+                fallback,
+            )
 
 
 if __name__ == "__main__":

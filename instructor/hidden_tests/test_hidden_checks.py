@@ -15,10 +15,11 @@ import math
 import numpy as np
 import pytest
 
-from tests import student_code
 from instructor.grading.reference import reference_loss, reference_one_vs_rest_loss
-from .test_hidden_linear_classifier import blobs
+from tests import student_code
 from tests.student_code import OneVsRestLogistic, Softmax, softmax_loss_naive, softmax_loss_vectorized
+
+from .test_hidden_linear_classifier import blobs
 
 LOSS_FUNCTIONS = {"naive": softmax_loss_naive, "vectorized": softmax_loss_vectorized}
 # float64 results computed in another order agree to ~1e-12; 1e-7 is generous
@@ -53,7 +54,9 @@ def assert_matches_reference(fn, case_items, rtol=RTOL, atol=ATOL):
     for case, (W, X, y, reg) in case_items:
         loss, dW = fn(W, X, y, reg)
         loss_ref, dW_ref = reference_loss(W, X, y, reg)
-        if not (isinstance(loss, float) and math.isfinite(loss) and math.isclose(loss, loss_ref, rel_tol=rtol, abs_tol=atol)):
+        if not (
+            isinstance(loss, float) and math.isfinite(loss) and math.isclose(loss, loss_ref, rel_tol=rtol, abs_tol=atol)
+        ):
             problems.append(f"{case}: loss {loss!r}, expected {loss_ref:.10g}")
         if not isinstance(dW, np.ndarray) or dW.shape != W.shape:
             problems.append(f"{case}: dW should be an array of W's shape {W.shape}")
@@ -78,8 +81,9 @@ def test_loss_and_gradient_values(name):
 def test_extreme_scores_values(name):
     # Scores (1e4, 0, -1e4) per row: the label holds the best, the middle and the worst score.
     W, X = np.array([[1e4, 0.0, -1e4]]), np.array([[1.0], [0.5]])
-    assert_matches_reference(LOSS_FUNCTIONS[name], [("best", (W, X, np.array([0, 0]), 0.0)),
-                                                    ("worst", (W, X, np.array([2, 1]), 0.0))])
+    assert_matches_reference(
+        LOSS_FUNCTIONS[name], [("best", (W, X, np.array([0, 0]), 0.0)), ("worst", (W, X, np.array([2, 1]), 0.0))]
+    )
 
 
 def test_float32_stays_float32():
@@ -95,7 +99,8 @@ def test_loss_functions_leave_inputs_unchanged():
         loss, _ = fn(W, X, y, 0.5)
         for name, after, before in zip("WXy", (W, X, y), copies):
             assert after.dtype == before.dtype and np.array_equal(after, before), (
-                f"{fn.__name__} modified its input {name} in place")
+                f"{fn.__name__} modified its input {name} in place"
+            )
         assert loss > 0, f"{fn.__name__} returned a loss of {loss!r}: is it computed yet?"
 
 
@@ -108,7 +113,9 @@ def test_vectorized_has_no_loops():
     functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "softmax_loss_vectorized"]
     assert functions, "softmax_loss_vectorized is not defined in classifiers/softmax.py"
     raises = [n for n in ast.walk(functions[-1]) if isinstance(n, ast.Raise)]
-    assert not any("NotImplementedError" in ast.unparse(n) for n in raises), "softmax_loss_vectorized is not implemented yet"
+    assert not any("NotImplementedError" in ast.unparse(n) for n in raises), (
+        "softmax_loss_vectorized is not implemented yet"
+    )
     loops = [f"line {n.lineno}: {type(n).__name__}" for n in ast.walk(functions[-1]) if isinstance(n, LOOP_NODES)]
     assert not loops, "softmax_loss_vectorized contains loops: " + ", ".join(loops)
 
@@ -120,7 +127,8 @@ def test_predict_labels():
     y_pred = model.predict(X)
     expected = np.argmax(X @ W, axis=1)
     assert isinstance(y_pred, np.ndarray) and y_pred.shape == expected.shape, (
-        f"predict should return labels of shape {expected.shape}")
+        f"predict should return labels of shape {expected.shape}"
+    )
     assert y_pred.dtype.kind in "iu", f"predict returned dtype {y_pred.dtype}: expected integer class labels"
     wrong = int(np.sum(y_pred != expected))
     assert not wrong, f"predict got {wrong} of {expected.size} labels wrong (expected the argmax of X @ W)"
@@ -137,10 +145,16 @@ def test_sgd_step_follows_the_gradient(dtype):
     loss_ref, dW_ref = reference_one_vs_rest_loss(W.astype(dtype), X.astype(dtype), y, 0.1)
     rtol, atol = (RTOL32, ATOL32) if dtype == np.float32 else (RTOL, ATOL)
     assert model.W.dtype == dtype, f"training in {np.dtype(dtype)}: W became {model.W.dtype}"
-    np.testing.assert_allclose(model.W, W.astype(dtype) - 0.5 * dW_ref, rtol=rtol, atol=atol,
-                               err_msg="W after one step should be W - learning_rate * dW")
+    np.testing.assert_allclose(
+        model.W,
+        W.astype(dtype) - 0.5 * dW_ref,
+        rtol=rtol,
+        atol=atol,
+        err_msg="W after one step should be W - learning_rate * dW",
+    )
     assert len(history) == 1 and history[0] == pytest.approx(loss_ref, rel=rtol), (
-        f"the history should hold the loss before the step, {loss_ref:.6g}; got {history}")
+        f"the history should hold the loss before the step, {loss_ref:.6g}; got {history}"
+    )
 
 
 def test_sgd_learns_separable_data():
@@ -149,8 +163,10 @@ def test_sgd_learns_separable_data():
     model.train(X, y, learning_rate=1e-2, reg=1e-4, num_iters=300, batch_size=40, seed=3)
     W = model.W
     assert isinstance(W, np.ndarray) and W.shape == (X.shape[1], 4) and W.dtype.kind == "f", (
-        f"W should be a float array of shape {(X.shape[1], 4)} after training")
+        f"W should be a float array of shape {(X.shape[1], 4)} after training"
+    )
     assert np.all(np.isfinite(W)), "W contains NaN or inf after training"
     accuracy = float(np.mean(np.argmax(X @ W, axis=1) == y))  # computed here, from the student's W alone
     assert accuracy >= SEPARABLE_ACCURACY, (
-        f"after 300 SGD steps on separable data the accuracy is {accuracy:.2f}, expected >= {SEPARABLE_ACCURACY}")
+        f"after 300 SGD steps on separable data the accuracy is {accuracy:.2f}, expected >= {SEPARABLE_ACCURACY}"
+    )

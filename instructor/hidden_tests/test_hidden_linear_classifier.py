@@ -9,8 +9,8 @@ softmax loss a second time.
 import numpy as np
 import pytest
 
-from tests.student_code import OneVsRestLogistic, Softmax, train_recording_batches
 from instructor.grading.reference import reference_one_vs_rest_loss
+from tests.student_code import OneVsRestLogistic, Softmax, train_recording_batches
 
 
 # Deliberately not imported from tests/test_linear_classifier.py: hidden tests
@@ -36,14 +36,17 @@ def test_hidden_one_sgd_step_is_W_minus_learning_rate_times_dW(dtype):
     loss_ref, dW_ref = reference_one_vs_rest_loss(W0, X, y, 0.05)
     assert model.W.dtype == dtype, f"training changed W from {np.dtype(dtype)} to {model.W.dtype}"
     rtol = 1e-4 if dtype == np.float32 else 1e-9
-    np.testing.assert_allclose(model.W, W0 - 0.7 * dW_ref, rtol=rtol, atol=1e-6,
-                               err_msg="one step should give W - learning_rate * dW")
+    np.testing.assert_allclose(
+        model.W, W0 - 0.7 * dW_ref, rtol=rtol, atol=1e-6, err_msg="one step should give W - learning_rate * dW"
+    )
     assert history[0] == pytest.approx(loss_ref, rel=rtol), "the history holds the loss before the step"
 
 
 def test_hidden_history_holds_the_loss_of_each_batch():
     X, y = blobs(num_train=30)
-    history, seen = train_recording_batches(OneVsRestLogistic(), X, y, learning_rate=1e-3, num_iters=7, batch_size=8, seed=2)
+    history, seen = train_recording_batches(
+        OneVsRestLogistic(), X, y, learning_rate=1e-3, num_iters=7, batch_size=8, seed=2
+    )
     losses = [loss for _, _, loss in seen]
     assert history == pytest.approx(losses), "train should return the loss of every iteration, in order"
 

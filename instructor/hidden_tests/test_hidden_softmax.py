@@ -5,8 +5,8 @@ student has not seen, against an independent reference (tests/hidden/reference.p
 import numpy as np
 import pytest
 
-from tests.student_code import softmax_loss_naive, softmax_loss_vectorized
 from instructor.grading.reference import reference_loss
+from tests.student_code import softmax_loss_naive, softmax_loss_vectorized
 
 LOSS_FUNCTIONS = {"naive": softmax_loss_naive, "vectorized": softmax_loss_vectorized}
 # float64 sums in another order agree to ~1e-12.

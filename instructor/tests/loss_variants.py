@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 # --- correct, in five styles ------------------------------------------------------
 
 
@@ -79,9 +78,26 @@ CORRECT = {f.__name__: f for f in (loops, einsum_logsumexp, onehot_log_softmax, 
 # --- one mutant per code ------------------------------------------------------------
 
 
-def _vectorized(W, X, y, reg, *, mean=True, grad_mean=True, reg_loss=1.0, reg_grad=2.0, sign=1.0, factor=1.0,
-                target="label", shift=True, log_ratio=False, mutate=False, promote=False, loss_power=1.0,
-                normalize_grad=True):
+def _vectorized(
+    W,
+    X,
+    y,
+    reg,
+    *,
+    mean=True,
+    grad_mean=True,
+    reg_loss=1.0,
+    reg_grad=2.0,
+    sign=1.0,
+    factor=1.0,
+    target="label",
+    shift=True,
+    log_ratio=False,
+    mutate=False,
+    promote=False,
+    loss_power=1.0,
+    normalize_grad=True,
+):
     """The vectorized loss with one mistake switched on by a keyword."""
     n = X.shape[0]
     rows = np.arange(n)

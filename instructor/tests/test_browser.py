@@ -37,8 +37,15 @@ import submit
 from instructor import release
 from tests.test_notebook import SMALL_RUN, SYNTHETIC_TEST, SYNTHETIC_TRAIN, parameters_index
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SERVER_START_TIMEOUT_S = 60  # JupyterLab starts in a few seconds; a loaded CI machine is slower
 PAGE_TIMEOUT_MS = 60_000  # loading the JupyterLab page and its kernel
 RUN_TIMEOUT_S = 150  # the whole small run takes ~15 s in nbclient; the browser adds little
@@ -73,8 +80,12 @@ def solved_kit(root: Path, dataset_dir: Path) -> Path:
     path = kit / "assignment.ipynb"
     notebook = nbformat.read(path, as_version=4)
     shrink = "\n".join(f"{name} = {value!r}" for name, value in SMALL_RUN.items())
-    notebook.cells.insert(parameters_index(notebook) + 1, nbformat.v4.new_code_cell(
-        "# Added by tests/test_instructor_browser.py: a small run on the stand-in.\n" + shrink))
+    notebook.cells.insert(
+        parameters_index(notebook) + 1,
+        nbformat.v4.new_code_cell(
+            "# Added by tests/test_instructor_browser.py: a small run on the stand-in.\n" + shrink
+        ),
+    )
     nbformat.write(notebook, path)
     return kit
 
@@ -87,32 +98,53 @@ def jupyter_env(root: Path, dataset_dir: Path, kernel_name: str) -> dict[str, st
     # The notebook's own kernel name, running this interpreter, whatever the machine has registered.
     spec = dirs["data"] / "kernels" / kernel_name
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": f"{kernel_name} (browser test)", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": f"{kernel_name} (browser test)",
+                "language": "python",
+            }
+        )
+    )
     # Every cell in the page (no windowing), and no news or update checks over the network.
     settings = dirs["settings"] / "@jupyterlab"
     (settings / "notebook-extension").mkdir(parents=True)
     (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     (settings / "apputils-extension").mkdir(parents=True)
     (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-        '{"checkForUpdates": false, "fetchNews": "false"}')
-    return {**os.environ, "CIFAR10_DIR": str(dataset_dir),
-            "JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_DATA_DIR": str(dirs["data"]),
-            "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
-            "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]), "IPYTHONDIR": str(dirs["ipython"])}
+        '{"checkForUpdates": false, "fetchNews": "false"}'
+    )
+    return {
+        **os.environ,
+        "CIFAR10_DIR": str(dataset_dir),
+        "JUPYTER_CONFIG_DIR": str(dirs["config"]),
+        "JUPYTER_DATA_DIR": str(dirs["data"]),
+        "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
+        "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
+        "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
+        "IPYTHONDIR": str(dirs["ipython"]),
+    }
 
 
 def start_jupyterlab(kit: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
     port, token = free_port(), secrets.token_hex(16)
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-               f"--ServerApp.root_dir={kit}", "--LabApp.news_url=None",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={kit}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # CI containers run as root
-    server = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    server = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -142,8 +174,10 @@ def click_menu(page, menu: str, item: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
 
 
-PROMPTS_JS = "() => [...document.querySelectorAll('.jp-CodeCell')].map(c => [" \
+PROMPTS_JS = (
+    "() => [...document.querySelectorAll('.jp-CodeCell')].map(c => ["
     "c.querySelector('.jp-InputArea-prompt')?.textContent ?? '', c.querySelector('.cm-content')?.textContent ?? ''])"
+)
 
 
 def wait_for_run_all(page, shot: Path) -> None:
@@ -157,8 +191,9 @@ def wait_for_run_all(page, shot: Path) -> None:
             return
         time.sleep(POLL_S)
     page.screenshot(path=str(shot))
-    raise AssertionError(f"the run did not finish within {RUN_TIMEOUT_S} s; prompts still {pending[:5]} "
-                         f"(screenshot: {shot})")
+    raise AssertionError(
+        f"the run did not finish within {RUN_TIMEOUT_S} s; prompts still {pending[:5]} (screenshot: {shot})"
+    )
 
 
 @pytest.mark.slow
@@ -171,8 +206,9 @@ def test_solved_notebook_runs_in_jupyterlab_in_headless_chromium(tmp_path):
     dataset = make_synthetic_cifar10(tmp_path / "cifar10", SYNTHETIC_TRAIN, SYNTHETIC_TEST, seed=0)
     kit = solved_kit(tmp_path, dataset)
     kernel_name = nbformat.read(kit / "assignment.ipynb", as_version=4).metadata["kernelspec"]["name"]
-    server, url = start_jupyterlab(kit, jupyter_env(tmp_path / "jupyter", dataset, kernel_name),
-                                   tmp_path / "jupyterlab.log")
+    server, url = start_jupyterlab(
+        kit, jupyter_env(tmp_path / "jupyter", dataset, kernel_name), tmp_path / "jupyterlab.log"
+    )
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -188,10 +224,13 @@ def test_solved_notebook_runs_in_jupyterlab_in_headless_chromium(tmp_path):
             click_menu(page, *SAVE_MENU)
             page.locator(".jp-NotebookPanel .jp-mod-dirty").first.wait_for(state="detached")
             outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
-            figures = page.evaluate("() => [...document.querySelectorAll('.jp-OutputArea-output img')]"
-                                    ".filter(img => img.complete && img.naturalWidth > 0).length")
-            errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-                                  ":has-text('Traceback')").all_inner_texts()
+            figures = page.evaluate(
+                "() => [...document.querySelectorAll('.jp-OutputArea-output img')]"
+                ".filter(img => img.complete && img.naturalWidth > 0).length"
+            )
+            errors = page.locator(
+                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']:has-text('Traceback')"
+            ).all_inner_texts()
             check = page.get_by_text("max relative error").first
             check.scroll_into_view_if_needed()
             page.screenshot(path=str(tmp_path / "gradient-check.png"))
@@ -222,6 +261,7 @@ def test_ci_installs_chromium_then_runs_the_readme_test_command_unchanged():
     command = "./setup.sh --no-data && .venv/bin/python -m pytest"
     assert lines[-1] == command, f".ci/run should end with the README's command, got {lines[-1]!r}"
     assert command in (repo / "README.md").read_text()
-    assert any("apt-get install -y" in line and "chromium" in line for line in lines[:-1]), \
+    assert any("apt-get install -y" in line and "chromium" in line for line in lines[:-1]), (
         ".ci/run should install Debian's chromium for the browser test"
+    )
     assert not any("playwright install" in line for line in lines), "never download Playwright's browsers"

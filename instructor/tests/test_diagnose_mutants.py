@@ -18,17 +18,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-import diagnose
-from instructor import REPO_ROOT
-from instructor.build import build_kit, with_hidden_tests, write_files
-from instructor.grading import selftest
-from instructor.grading.selftest import BATCH, LINEAR, MISTAKES, SOFTMAX, UPDATE, VARIANTS, body, edit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import diagnose
 from diagnose import CODES, Finding, diagnose_loss
+from instructor import REPO_ROOT
+from instructor.build import build_kit, with_hidden_tests, write_files
+from instructor.grading import selftest
 from instructor.grading.reference import reference_loss
+from instructor.grading.selftest import BATCH, LINEAR, MISTAKES, SOFTMAX, UPDATE, VARIANTS, body, edit
 from instructor.tests import loss_variants
 
 REPO = REPO_ROOT
@@ -141,8 +140,16 @@ def test_suite_training_mistake_gets_its_code(name):
 # Training codes the suite has no mistake for: name -> (edits, the code).
 MORE_TRAINING_MISTAKES = {
     "half the batch": ([edit(BATCH, "size=batch_size)", "size=batch_size // 2)")], "sgd-batch-size"),
-    "no replacement": ([edit(BATCH, "rng.integers(0, num_train, size=batch_size)",
-                             "rng.choice(num_train, size=batch_size, replace=False)")], "sgd-without-replacement"),
+    "no replacement": (
+        [
+            edit(
+                BATCH,
+                "rng.integers(0, num_train, size=batch_size)",
+                "rng.choice(num_train, size=batch_size, replace=False)",
+            )
+        ],
+        "sgd-without-replacement",
+    ),
     "squared gradient": ([body(UPDATE, "self.W -= learning_rate * grad * grad\n")], "training-wrong"),
 }
 
@@ -169,6 +176,7 @@ def test_the_fixed_probe_stores_the_reference_answer():
 
 # --- the finding in a graded test's failure message (tests/conftest.py) ------------------
 
+
 def kit_with(tmp_path: Path, files: dict[str, str]) -> Path:
     """The grader's harness kit (the student's kit with the hidden tests) holding `files`."""
     write_files(with_hidden_tests(build_kit(REPO, check_notebook_sources=False)), tmp_path)
@@ -180,16 +188,27 @@ def kit_with(tmp_path: Path, files: dict[str, str]) -> Path:
 def run_pytest(kit: Path, *args: str) -> str:
     # Room for the message in the summary; the hidden tests import the reference from instructor/.
     env = dict(os.environ, COLUMNS="400", PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(REPO))
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rf", *args],
-                            cwd=kit, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rf", *args],
+        cwd=kit,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return result.stdout + result.stderr
 
 
 @pytest.mark.slow  # a pytest run in a subprocess: a few seconds
 def test_failing_graded_tests_start_with_the_finding(tmp_path):
     files = suite_files(MISTAKES["vectorized: no reg in the gradient"])
-    out = run_pytest(kit_with(tmp_path, files), "tests/test_softmax.py", "tests/hidden/test_hidden_softmax.py",
-                     "-k", "regularization_gradient or independent_reference")
+    out = run_pytest(
+        kit_with(tmp_path, files),
+        "tests/test_softmax.py",
+        "tests/hidden/test_hidden_softmax.py",
+        "-k",
+        "regularization_gradient or independent_reference",
+    )
     failed = [line for line in out.splitlines() if line.startswith("FAILED")]
     assert failed and all("vectorized" in line for line in failed), out[-3000:]
     # The short summary line of each failure is the finding, for the vectorized loss only.
@@ -200,8 +219,13 @@ def test_failing_graded_tests_start_with_the_finding(tmp_path):
 @pytest.mark.slow  # a pytest run in a subprocess: a few seconds
 def test_failing_classifier_tests_start_with_the_training_finding(tmp_path):
     files = suite_files(MISTAKES["SGD: wrong sign of the update"])
-    out = run_pytest(kit_with(tmp_path, files), "tests/test_linear_classifier.py",
-                     "tests/hidden/test_hidden_linear_classifier.py", "-k", "loss_falls or sgd_step")
+    out = run_pytest(
+        kit_with(tmp_path, files),
+        "tests/test_linear_classifier.py",
+        "tests/hidden/test_hidden_linear_classifier.py",
+        "-k",
+        "loss_falls or sgd_step",
+    )
     failed = [line for line in out.splitlines() if line.startswith("FAILED")]
     assert len(failed) >= 2, out[-3000:]
     assert all("[sgd-wrong-sign] Softmax.train:" in line for line in failed), out[-3000:]
@@ -234,7 +258,9 @@ def test_two_mistakes_get_both_codes():
         return loss, dW
 
     assert finding_codes(diagnose_loss(no_shift_and_no_penalty_gradient)) == [
-        "reg-missing-in-gradient", "overflow-without-shift"]
+        "reg-missing-in-gradient",
+        "overflow-without-shift",
+    ]
 
 
 # --- correct losses -----------------------------------------------------------------
@@ -246,8 +272,11 @@ def test_correct_loss_in_any_style_gets_no_finding(style):
 
 
 problem_settings = dict(
-    num_train=st.integers(1, 6), num_classes=st.integers(2, 6),
-    dtype=st.sampled_from([np.float64, np.float32]), reg=st.sampled_from([0.0, 1e-3, 0.5, 10.0]))
+    num_train=st.integers(1, 6),
+    num_classes=st.integers(2, 6),
+    dtype=st.sampled_from([np.float64, np.float32]),
+    reg=st.sampled_from([0.0, 1e-3, 0.5, 10.0]),
+)
 
 
 @settings(max_examples=30, deadline=None)

@@ -53,6 +53,7 @@ GRADED_CODE = [SOFTMAX, LINEAR]
 TEST_LIMITS = Limits(timeout=20.0, memory_mb=3072, total=240.0)
 MARKER = f"grader-test-leftover-{uuid.uuid4().hex[:12]}"  # in the argv of every process an attack leaves behind
 
+
 def sandbox_required():
     """The batch needs bubblewrap; CI installs it (.ci/run), elsewhere the tests say how."""
     command, problem = sandbox.bwrap_problem()
@@ -87,22 +88,32 @@ THREATS = {
     "sys.exit in a test": [in_cifar_call("import sys\nsys.exit(0)")],
     "os._exit in a test": [in_cifar_call("import os\nos._exit(3)")],
     "memory hog in a test": [in_cifar_call("hog = bytearray(12 * 2**30)")],
-    "patches numpy.testing and pytest": [*SUM_IN_THE_LOSS, at_import(SOFTMAX, """
+    "patches numpy.testing and pytest": [
+        *SUM_IN_THE_LOSS,
+        at_import(
+            SOFTMAX,
+            """
 import numpy.testing, pytest
 numpy.testing.assert_allclose = lambda *a, **k: None
 class _Any:
     def __eq__(self, other):
         return True
 pytest.approx = lambda *a, **k: _Any()
-""")],
-    "rewrites a test file": [at_import(SOFTMAX, "open('tests/test_linear_classifier.py', 'w').write('def test_free(): pass')")],
+""",
+        ),
+    ],
+    "rewrites a test file": [
+        at_import(SOFTMAX, "open('tests/test_linear_classifier.py', 'w').write('def test_free(): pass')")
+    ],
     "syntax error in softmax.py": [edit(VECTORIZED, "rows = np.arange(num_train)\n", "rows = = 1\n")],
     "import error in linear_classifier.py": [at_import(LINEAR, "import no_such_module_anywhere\n", guarded=False)],
     "raises its own TypeError": [edit(VECTORIZED, VEC_START, "raise TypeError('a message of my own')\n" + VEC_START)],
     # No reg in the loss, like the classic mistake, but 0.1% off as well (more than float32's rounding):
     # no classic mistake explains it.
-    "no reg in the loss, and off by 0.1%": [edit(VECTORIZED, " + reg * np.sum(W * W)", ""),
-                                           edit(VECTORIZED, "loss = np.mean(", "loss = (1 + 1e-3) * np.mean(")],
+    "no reg in the loss, and off by 0.1%": [
+        edit(VECTORIZED, " + reg * np.sum(W * W)", ""),
+        edit(VECTORIZED, "loss = np.mean(", "loss = (1 + 1e-3) * np.mean("),
+    ],
 }
 
 
@@ -112,7 +123,9 @@ def cases(port: int) -> dict[str, selftest.Case]:
     return {
         "reference": selftest.Case("reference", []),
         "untouched stub": None,  # the released files themselves
-        **MISTAKES, **VARIANTS, **threats,
+        **MISTAKES,
+        **VARIANTS,
+        **threats,
         "twin: sum in the loss": selftest.Case("twin", SUM_IN_THE_LOSS),
         **selftest.attacks(MARKER, port, extra_places=[str(REPO)]),
     }
@@ -209,8 +222,10 @@ def graded(bundle, listener, tmp_path_factory) -> dict[str, Grade]:
     """Grade the reference, every mistake, variant, threat and attack in one batch, in the sandbox."""
     isolation = sandbox_required()
     root = tmp_path_factory.mktemp("submissions")
-    submissions = {name: write_flat(root / f"case{number:02d}", suite_files(case))
-                   for number, (name, case) in enumerate(cases(listener.getsockname()[1]).items())}
+    submissions = {
+        name: write_flat(root / f"case{number:02d}", suite_files(case))
+        for number, (name, case) in enumerate(cases(listener.getsockname()[1]).items())
+    }
     names = list(submissions)
     watcher = Watcher()
     watcher.start()
@@ -260,7 +275,8 @@ def test_mistake_loses_points(graded, name):
     grade, must_fail = graded[name], MISTAKES[name].must_fail
     assert grade.score < grade.total, f"{name!r} got full marks"
     assert any(must_fail in test for test in failed(grade)), (
-        f"{name!r}: expected {must_fail} to fail; failed: {sorted(failed(grade))}")
+        f"{name!r}: expected {must_fail} to fail; failed: {sorted(failed(grade))}"
+    )
 
 
 def test_mistake_suite_catches_every_mistake(graded):
@@ -288,8 +304,16 @@ def test_correct_variant_gets_full_marks(graded, name):
 # --- one mistake, charged once (instructor/grading/mistakes.py, points.charge_once) ---
 
 
-@pytest.mark.parametrize("name", ["vectorized: no reg in the loss", "vectorized: wrong sign", "naive: no division by N",
-                                  "0.5 * reg convention", "vectorized: -1 on the wrong class"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "vectorized: no reg in the loss",
+        "vectorized: wrong sign",
+        "naive: no division by N",
+        "0.5 * reg convention",
+        "vectorized: -1 on the wrong class",
+    ],
+)
 def test_a_classic_loss_mistake_costs_its_rubric_points_once(graded, name):
     grade = graded[name]
     assert grade.total - grade.score == pytest.approx(MISTAKES[name].intended, abs=0.011), failed(grade)
@@ -297,7 +321,8 @@ def test_a_classic_loss_mistake_costs_its_rubric_points_once(graded, name):
     shared = [t for t in grade.tests if not t.passed and t.output.startswith("Charged once")]
     assert len(shared) >= 4 and all(0 <= t.score < t.max_score for t in shared)
     assert any(t.name.startswith("tests/hidden/") for t in shared) and any(
-        t.name.startswith("tests/test_softmax.py") for t in shared)
+        t.name.startswith("tests/test_softmax.py") for t in shared
+    )
 
 
 def test_a_failure_no_classic_mistake_explains_costs_its_tests_in_full(graded):
@@ -310,8 +335,11 @@ def test_a_failure_no_classic_mistake_explains_costs_its_tests_in_full(graded):
 def test_a_wrong_loss_costs_no_classifier_points(graded):
     # The SGD tests train tests/stand_in.py's loss: a wrong softmax loss is graded by the softmax tests alone.
     for name in ("vectorized: wrong sign", "vectorized: -1 on the wrong class", "vectorized: no reg in the loss"):
-        lost = [t.name for t in graded[name].tests if t.score < t.max_score and (
-            "linear_classifier" in t.name or "sgd" in t.name or "predict" in t.name)]
+        lost = [
+            t.name
+            for t in graded[name].tests
+            if t.score < t.max_score and ("linear_classifier" in t.name or "sgd" in t.name or "predict" in t.name)
+        ]
         assert not lost, (name, lost)
 
 
@@ -319,12 +347,18 @@ def test_a_loss_of_zeros_earns_none_of_the_checks_a_zero_loss_would_pass(graded)
     # Comparisons (finite differences, naive == vectorized, ...) and properties (types, dtypes,
     # inputs unchanged) all hold for loss 0.0 and dW zeros: they need a computed loss first.
     grade = graded["twin: zeros"]
-    compared = ["test_gradient_matches_finite_differences", "test_vectorized_matches_naive",
-                "test_vectorized_matches_naive_on_cifar_sized_rows", "test_loss_is_a_mean_over_examples_not_a_sum",
-                "test_loss_unchanged_when_a_constant_is_added_to_every_score",
-                "test_returns_python_float_loss_and_gradient_shaped_like_W", "test_float32_inputs_give_float32_gradient",
-                "test_inputs_are_not_modified", "test_gradient_is_a_new_array_not_W_itself",
-                "test_loss_functions_leave_inputs_unchanged"]
+    compared = [
+        "test_gradient_matches_finite_differences",
+        "test_vectorized_matches_naive",
+        "test_vectorized_matches_naive_on_cifar_sized_rows",
+        "test_loss_is_a_mean_over_examples_not_a_sum",
+        "test_loss_unchanged_when_a_constant_is_added_to_every_score",
+        "test_returns_python_float_loss_and_gradient_shaped_like_W",
+        "test_float32_inputs_give_float32_gradient",
+        "test_inputs_are_not_modified",
+        "test_gradient_is_a_new_array_not_W_itself",
+        "test_loss_functions_leave_inputs_unchanged",
+    ]
     earned = [t.name for t in grade.tests if t.score > 0 and any(f"::{c}" in t.name for c in compared)]
     assert not earned, earned
 
@@ -353,13 +387,19 @@ def test_os_exit_at_import_costs_only_the_tests_needing_that_file(graded):
     lost = failed(grade)
     assert set(softmax_test_names(grade)).isdisjoint(lost)
     assert set(grade_names(grade, "tests/test_linear_classifier.py")) - {
-        t for t in grade_names(grade, "tests/test_linear_classifier.py") if "load_rejects" in t} <= set(lost) | {
-        t.name for t in grade.tests if t.max_score == 0}
+        t for t in grade_names(grade, "tests/test_linear_classifier.py") if "load_rejects" in t
+    } <= set(lost) | {t.name for t in grade.tests if t.max_score == 0}
     assert any("exited with code 0" in message for message in lost.values())
 
 
-@pytest.mark.parametrize("threat,why", [("sys.exit in a test", "SystemExit"), ("os._exit in a test", "exited with code 3"),
-                                        ("memory hog in a test", "MemoryError")])
+@pytest.mark.parametrize(
+    "threat,why",
+    [
+        ("sys.exit in a test", "SystemExit"),
+        ("os._exit in a test", "exited with code 3"),
+        ("memory hog in a test", "MemoryError"),
+    ],
+)
 def test_exit_or_memory_hog_in_one_call_costs_that_test(graded, threat, why):
     lost = failed(graded[threat])
     assert list(lost) == ["tests/test_softmax.py::test_vectorized_matches_naive_on_cifar_sized_rows"], sorted(lost)
@@ -388,7 +428,10 @@ def test_a_syntax_error_costs_the_tests_that_need_that_file_and_shows_the_error(
     assert "tests/test_linear_classifier.py::test_sgd_reaches_high_training_accuracy_on_separable_data" in kept
     assert "tests/hidden/test_hidden_checks.py::test_sgd_learns_separable_data" in kept
     assert "tests/hidden/test_hidden_checks.py::test_predict_labels" in kept
-    assert "tests/hidden/test_hidden_linear_classifier.py::test_hidden_predict_is_the_argmax_of_the_scores_as_integers" in kept
+    assert (
+        "tests/hidden/test_hidden_linear_classifier.py::test_hidden_predict_is_the_argmax_of_the_scores_as_integers"
+        in kept
+    )
 
 
 def test_import_error_costs_exactly_the_tests_needing_the_file(graded):
@@ -418,14 +461,18 @@ def test_attack_scores_no_more_than_its_honest_twin(graded, name):
     twin = ATTACKS[name].twin
     assert graded[name].score <= graded[twin].score, (
         f"{name!r} scored {graded[name].score}, its honest twin {graded[twin].score}: "
-        f"{sorted(set(failed(graded[twin])) ^ set(failed(graded[name])))[:5]}")
+        f"{sorted(set(failed(graded[twin])) ^ set(failed(graded[name])))[:5]}"
+    )
 
 
 def secret_lines() -> list[str]:
     """Distinctive lines of the hidden reference and of the instructor's solution regions."""
     hidden = (REPO / "instructor/grading/reference.py").read_text().splitlines()
-    solution = [line for start, end in selftest.regions((REPO / SOFTMAX).read_text())
-                for line in (REPO / SOFTMAX).read_text().splitlines()[start + 1 : end]]
+    solution = [
+        line
+        for start, end in selftest.regions((REPO / SOFTMAX).read_text())
+        for line in (REPO / SOFTMAX).read_text().splitlines()[start + 1 : end]
+    ]
     return [line.strip() for line in hidden + solution if len(line.strip()) > 30 and "(" in line]
 
 
@@ -457,7 +504,9 @@ def test_a_submission_that_never_returns_is_graded_in_bounded_time(graded, bundl
     assert any("timed out earlier" in t.output for t in grade.tests)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize(
+    "signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"]
+)
 def test_killing_the_grader_leaves_nothing_running(tmp_path, bundle, signum):
     sandbox_required()
     marker = f"grader-kill-test-{uuid.uuid4().hex[:12]}"
@@ -465,9 +514,13 @@ def test_killing_the_grader_leaves_nothing_running(tmp_path, bundle, signum):
     submission = make_submission(tmp_path, [daemon, *selftest.NEVER_RETURNS])
     work = tmp_path / "work"
     work.mkdir()
-    grader = subprocess.Popen([sys.executable, "-m", "instructor.grading", str(submission), "--bundle", str(bundle.root)],
-                              cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              env={**os.environ, "TMPDIR": str(work)})
+    grader = subprocess.Popen(
+        [sys.executable, "-m", "instructor.grading", str(submission), "--bundle", str(bundle.root)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(work)},
+    )
     try:
         deadline = time.monotonic() + 60
         while not leftovers(marker) and time.monotonic() < deadline:
@@ -517,15 +570,24 @@ def public_python() -> Path:
         pytest.skip("no /usr/bin/python3 to make a venv every user can run")
     python = PUBLIC_VENV / "bin" / "python"
     needed = ["numpy>=1.24,<3", "tqdm>=4.66,<5", "pytest>=7.4,<10", "hypothesis>=6.90,<7", "jupytext>=1.16,<2"]
-    ready = python.exists() and subprocess.run([python, "-c", "import numpy, tqdm, pytest, hypothesis, jupytext"],
-                                               capture_output=True).returncode == 0
+    ready = (
+        python.exists()
+        and subprocess.run(
+            [python, "-c", "import numpy, tqdm, pytest, hypothesis, jupytext"], capture_output=True
+        ).returncode
+        == 0
+    )
     if not ready:
         subprocess.run(["rm", "-rf", str(PUBLIC_VENV)], check=True)
         made = subprocess.run(["/usr/bin/python3", "-m", "venv", str(PUBLIC_VENV)], capture_output=True, text=True)
         if made.returncode != 0:
             pytest.skip(f"cannot make a venv from /usr/bin/python3: {made.stderr.strip()[-200:]}")
-        installed = subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *needed],
-                                   capture_output=True, text=True, timeout=600)
+        installed = subprocess.run(
+            [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *needed],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if installed.returncode != 0:
             pytest.skip(f"cannot install the grader's packages for nobody: {installed.stderr.strip()[-300:]}")
     PUBLIC_VENV.chmod(0o755)
@@ -538,9 +600,25 @@ def test_without_bubblewrap_a_separate_user_runs_the_code_and_results_say_so(tmp
     submission = make_submission(tmp, [at_import(SOFTMAX, selftest.DAEMON.format(seconds=120, marker=marker))])
     results = tmp / "results.json"
     env = {**os.environ, sandbox.BWRAP_ENV: "/nonexistent/bwrap", "PYTHONPATH": str(REPO)}
-    run = subprocess.run([str(public_python), "-m", "instructor.grading", str(submission), "--bundle", str(bundle.root),
-                          "--gradescope", str(results), "--user", "nobody"], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [
+            str(public_python),
+            "-m",
+            "instructor.grading",
+            str(submission),
+            "--bundle",
+            str(bundle.root),
+            "--gradescope",
+            str(results),
+            "--user",
+            "nobody",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     code = run.returncode
     assert code == 0, run.stderr[-2000:]
     data = json.loads(results.read_text())
@@ -570,11 +648,14 @@ def test_zip_with_a_top_folder_and_the_kit_layout_is_read(tmp_path):
     assert files == {SOFTMAX: b"A", LINEAR: b"B"} and not notes
 
 
-@pytest.mark.parametrize("names", [
-    ("softmax (1).py", "linear_classifier (1).py"),
-    ("Softmax.py", "Linear_Classifier.py"),
-    ("deep/nested/folder/softmax-2.py", "deep/nested/folder/linear_classifier copy.py"),
-])
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("softmax (1).py", "linear_classifier (1).py"),
+        ("Softmax.py", "Linear_Classifier.py"),
+        ("deep/nested/folder/softmax-2.py", "deep/nested/folder/linear_classifier copy.py"),
+    ],
+)
 def test_files_are_found_as_students_name_them(tmp_path, names):
     folder = tmp_path / "upload"
     for name, text in zip(names, ("A", "B")):
@@ -601,14 +682,29 @@ def test_command_line_writes_gradescope_json_and_a_gradebook(tmp_path, bundle, c
     results = tmp_path / "out" / "results.json"
     (bad / "softmax.py").write_text(
         f"import json, os\nos.makedirs({str(results.parent)!r}, exist_ok=True)\n"
-        f"open({str(results)!r}, 'w').write(json.dumps({{'score': 100}}))\n" + (bad / "softmax.py").read_text())
+        f"open({str(results)!r}, 'w').write(json.dumps({{'score': 100}}))\n" + (bad / "softmax.py").read_text()
+    )
     gradebook, json_dir = tmp_path / "grades.csv", tmp_path / "json"
-    code = cli.main([str(good), str(bad), "--bundle", str(bundle.root), "--jobs", "2", "--csv", str(gradebook),
-                     "--json-dir", str(json_dir), "--timeout", "30"])
+    code = cli.main(
+        [
+            str(good),
+            str(bad),
+            "--bundle",
+            str(bundle.root),
+            "--jobs",
+            "2",
+            "--csv",
+            str(gradebook),
+            "--json-dir",
+            str(json_dir),
+            "--timeout",
+            "30",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "Score: 100 / 100" in out and "PASS" in out and "FAIL" in out and "isolation: bubblewrap" in out
-    rows = list(csv.reader(open(gradebook)))
+    rows = list(csv.reader(gradebook.read_text().splitlines()))
     assert rows[0][:3] == ["submission", "score", "total"] and rows[0][-1] == "notes" and len(rows) == 3
     assert [r[0] for r in rows[1:]] == ["alice/submission", "frank/submission"], "students named by folder"
     assert float(rows[1][1]) == 100 and float(rows[2][1]) < 100
@@ -642,7 +738,9 @@ def test_a_broken_bundle_exits_non_zero_and_writes_no_score(tmp_path, capsys):
     not_a_bundle = tmp_path / "nothing"
     not_a_bundle.mkdir()
     gradebook = tmp_path / "grades.csv"
-    code = cli.main([str(tmp_path), "--bundle", str(not_a_bundle), "--gradescope", str(results), "--csv", str(gradebook)])
+    code = cli.main(
+        [str(tmp_path), "--bundle", str(not_a_bundle), "--gradescope", str(results), "--csv", str(gradebook)]
+    )
     assert code == 2
     assert "not a grading bundle" in capsys.readouterr().err
     data = json.loads(results.read_text())
@@ -666,17 +764,26 @@ def test_user_who_cannot_reach_the_python_gets_one_clear_error(tmp_path, monkeyp
     assert "/usr/bin/python3" in str(info.value)
 
 
-@pytest.mark.parametrize("output, expected", [
-    ("E   AssertionError: dW should have W's shape (3, 2), got (2, 3)\nE   assert (2, 3) == (3, 2)",
-     "dW should have W's shape (3, 2), got (2, 3)"),
-    ("E   AssertionError: \nE   Not equal to tolerance rtol=1e-12, atol=0\nE   dW should be 2 * reg * W\n"
-     "E   Mismatched elements: 20 / 20 (100%)\nE    DESIRED: array([[0.1, 0.2],...",
-     "dW should be 2 * reg * W (Not equal to tolerance rtol=1e-12, atol=0)"),
-    ("E   AssertionError: \nE   Not equal to tolerance rtol=1e-07, atol=0\nE   \nE   Mismatched elements: 1 / 4",
-     "Not equal to tolerance rtol=1e-07, atol=0"),
-    ("tests/x.py:3: in test_x\nE   assert 0.5 == 2.3 ± 2.3e-06", "assert 0.5 == 2.3 ± 2.3e-06"),
-    ("Timed out after 8 s", "Timed out after 8 s"),
-])
+@pytest.mark.parametrize(
+    "output, expected",
+    [
+        (
+            "E   AssertionError: dW should have W's shape (3, 2), got (2, 3)\nE   assert (2, 3) == (3, 2)",
+            "dW should have W's shape (3, 2), got (2, 3)",
+        ),
+        (
+            "E   AssertionError: \nE   Not equal to tolerance rtol=1e-12, atol=0\nE   dW should be 2 * reg * W\n"
+            "E   Mismatched elements: 20 / 20 (100%)\nE    DESIRED: array([[0.1, 0.2],...",
+            "dW should be 2 * reg * W (Not equal to tolerance rtol=1e-12, atol=0)",
+        ),
+        (
+            "E   AssertionError: \nE   Not equal to tolerance rtol=1e-07, atol=0\nE   \nE   Mismatched elements: 1 / 4",
+            "Not equal to tolerance rtol=1e-07, atol=0",
+        ),
+        ("tests/x.py:3: in test_x\nE   assert 0.5 == 2.3 ± 2.3e-06", "assert 0.5 == 2.3 ± 2.3e-06"),
+        ("Timed out after 8 s", "Timed out after 8 s"),
+    ],
+)
 def test_console_summary_shows_the_failure_message_not_the_last_array_row(output, expected):
     assert failure_summary(output) == expected
 

@@ -43,7 +43,8 @@ def test_zip_has_setup_and_run_autograder_at_its_root_and_no_solution(autograder
         instructor_files = [n for n in names if n.startswith("instructor/")]
         assert "instructor/grading/worker.py" in instructor_files
         assert all(n in gradescope.GRADER_FILES or n.startswith("instructor/grading/") for n in instructor_files), (
-            "only the grader goes to Gradescope, no notebook source")
+            "only the grader goes to Gradescope, no notebook source"
+        )
         for name in instructor_files:
             lines = archive.read(name).decode().splitlines()
             assert "### BEGIN SOLUTION" not in [line.strip() for line in lines], f"{name} holds a solution"
@@ -68,8 +69,14 @@ def simulate(tmp_path: Path, autograder_zip: Path, submission: dict[str, str]) -
         (root / "submission" / name).write_text(text)
     # No --user fallback here: the simulated tree sits in a folder `nobody` cannot enter.
     env = dict(os.environ, AUTOGRADER_ROOT=str(root), GRADER_PYTHON=sys.executable, GRADER_FALLBACK="--trusted")
-    result = subprocess.run(["bash", str(root / "source" / "run_autograder")], cwd=root, env=env,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        ["bash", str(root / "source" / "run_autograder")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert (root / "results" / "results.json").exists(), result.stdout[-2000:] + result.stderr[-2000:]
     return json.loads((root / "results" / "results.json").read_text())
 
@@ -90,8 +97,12 @@ def test_run_autograder_cannot_import_the_hidden_tests(tmp_path, autograder_zip)
     # The hidden reference is in the bundle, next to the grader, but not where student code runs.
     files = {Path(p).name: (REPO / p).read_text() for p in GRADED}
     files["softmax.py"] = files["softmax.py"].replace(
-        "import numpy as np\n", "import numpy as np\ntry:\n    from instructor.grading.reference import reference_loss\n"
-        "except ImportError:\n    reference_loss = None\nassert reference_loss is None, 'the hidden tests are reachable'\n", 1)
+        "import numpy as np\n",
+        "import numpy as np\ntry:\n    from instructor.grading.reference import reference_loss\n"
+        "except ImportError:\n    reference_loss = None\n"
+        "assert reference_loss is None, 'the hidden tests are reachable'\n",
+        1,
+    )
     data = simulate(tmp_path, autograder_zip, files)
     assert data["score"] == 100, [t["output"][-300:] for t in data["tests"] if t["status"] == "failed"][:2]
 

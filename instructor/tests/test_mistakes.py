@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from instructor.grading import mistakes, points
-from instructor.tests import loss_variants
 from instructor.grading.reference import reference_loss
+from instructor.tests import loss_variants
 
 VECTORIZED = "softmax_loss_vectorized"
 
@@ -20,8 +20,12 @@ VECTORIZED = "softmax_loss_vectorized"
 def problems(seed=0):
     """(W, X, y, reg) of several shapes, dtypes and regs, as tests call the loss."""
     rng = np.random.default_rng(seed)
-    for num_train, dim, num_classes, reg, dtype in [(7, 5, 4, 0.3, np.float64), (1, 3, 2, 0.0, np.float64),
-                                                    (12, 4, 6, 1.7, np.float64), (9, 6, 3, 0.1, np.float32)]:
+    for num_train, dim, num_classes, reg, dtype in [
+        (7, 5, 4, 0.3, np.float64),
+        (1, 3, 2, 0.0, np.float64),
+        (12, 4, 6, 1.7, np.float64),
+        (9, 6, 3, 0.1, np.float32),
+    ]:
         W = (0.1 * rng.standard_normal((dim, num_classes))).astype(dtype)
         X = rng.standard_normal((num_train, dim)).astype(dtype)
         yield W, X, rng.integers(0, num_classes, size=num_train), reg
@@ -32,7 +36,7 @@ def explanation(loss_fn, name=VECTORIZED, calls=None):
     recorder = mistakes.Recorder()
     loss_fn = _named(loss_fn, name)
     recorded = recorder.wrap(loss_fn)
-    for W, X, y, reg in (calls or problems()):
+    for W, X, y, reg in calls or problems():
         try:
             recorded(W, X, y, reg)
         except Exception:  # noqa: BLE001 - a failing call is part of what is explained (or not)
@@ -50,6 +54,7 @@ def _named(loss_fn, name):
 
 def with_dtype(loss_fn):
     """A float64 reference made to keep W's dtype, as a student's code does."""
+
     def kept(W, X, y, reg):
         loss, dW = loss_fn(W, X, y, reg)
         return loss, dW.astype(W.dtype)
@@ -84,7 +89,8 @@ def test_two_mistakes_together_are_both_named():
         return loss_variants._vectorized(W, X, y, reg, mean=False, grad_mean=False)
 
     assert explanation(no_division_by_n, "softmax_loss_naive") == {
-        "softmax_loss_naive": ("loss-not-averaged", "gradient-not-averaged")}
+        "softmax_loss_naive": ("loss-not-averaged", "gradient-not-averaged")
+    }
 
 
 @pytest.mark.parametrize("name", list(loss_variants.CORRECT))
@@ -94,8 +100,18 @@ def test_a_correct_loss_explains_nothing(name):
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("code", ["not-implemented", "overflow-without-shift", "underflow-log-of-ratio",
-                                  "float32-promoted", "gradient-scaled", "loss-wrong", "gradient-wrong"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "not-implemented",
+        "overflow-without-shift",
+        "underflow-log-of-ratio",
+        "float32-promoted",
+        "gradient-scaled",
+        "loss-wrong",
+        "gradient-wrong",
+    ],
+)
 def test_other_mistakes_are_not_explained_and_cost_their_tests_in_full(code):
     calls = list(problems())
     # Scores (1e4, 0, -1e4): where the stability mistakes show (elsewhere their values are right).
@@ -208,14 +224,28 @@ def test_the_harness_report_carries_the_explanation_of_a_failed_call_only():
     from instructor.grading.harness import _outcomes
 
     ids = ["t::a", "t::b", "t::c"]
-    events = [{"e": "collected", "ids": ids},
-              {"e": "report", "id": "t::a", "when": "call", "outcome": "failed", "text": "E boom",
-               "explained": {VECTORIZED: ["reg-missing-in-loss"]}},
-              {"e": "report", "id": "t::b", "when": "call", "outcome": "failed", "text": "E boom",
-               "explained": "not a mapping"},
-              {"e": "report", "id": "t::c", "when": "call", "outcome": "passed", "text": ""},
-              {"e": "explain_error", "id": "t::b", "text": "ValueError: x"},
-              {"e": "done"}]
+    events = [
+        {"e": "collected", "ids": ids},
+        {
+            "e": "report",
+            "id": "t::a",
+            "when": "call",
+            "outcome": "failed",
+            "text": "E boom",
+            "explained": {VECTORIZED: ["reg-missing-in-loss"]},
+        },
+        {
+            "e": "report",
+            "id": "t::b",
+            "when": "call",
+            "outcome": "failed",
+            "text": "E boom",
+            "explained": "not a mapping",
+        },
+        {"e": "report", "id": "t::c", "when": "call", "outcome": "passed", "text": ""},
+        {"e": "explain_error", "id": "t::b", "text": "ValueError: x"},
+        {"e": "done"},
+    ]
     run = _outcomes(events, "")
     assert run.outcomes["t::a"].explained == {VECTORIZED: ("reg-missing-in-loss",)}
     assert run.outcomes["t::b"].explained == {} and run.outcomes["t::c"].passed

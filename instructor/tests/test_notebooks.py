@@ -30,7 +30,9 @@ NOTEBOOKS = ("assignment.ipynb", "derivation.ipynb")
 def setup_sh_kernel() -> tuple[str, str]:
     """The kernel name and display name setup.sh registers."""
     text = (REPO / "setup.sh").read_text()
-    values = {key: re.search(rf'^{key}="([^"]+)"', text, re.MULTILINE) for key in ("KERNEL_NAME", "KERNEL_DISPLAY_NAME")}
+    values = {
+        key: re.search(rf'^{key}="([^"]+)"', text, re.MULTILINE) for key in ("KERNEL_NAME", "KERNEL_DISPLAY_NAME")
+    }
     missing = [key for key, found in values.items() if not found]
     assert not missing, f"setup.sh should set {missing}"
     return values["KERNEL_NAME"][1], values["KERNEL_DISPLAY_NAME"][1]
@@ -39,10 +41,15 @@ def setup_sh_kernel() -> tuple[str, str]:
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_is_committed_without_outputs_or_execution_counts(name):
     notebook = nbformat.read(REPO / name, as_version=4)
-    executed = [f"cell {i} ({cell.get('id')})" for i, cell in enumerate(notebook.cells)
-                if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)]
-    assert not executed, (f"{name} has outputs: regenerate it from its source with "
-                          f"`{notebook_source.SYNC_COMMAND}`: " + ", ".join(executed))
+    executed = [
+        f"cell {i} ({cell.get('id')})"
+        for i, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)
+    ]
+    assert not executed, (
+        f"{name} has outputs: regenerate it from its source with "
+        f"`{notebook_source.SYNC_COMMAND}`: " + ", ".join(executed)
+    )
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -50,9 +57,11 @@ def test_notebook_is_in_step_with_its_jupytext_source(name):
     pair = notebook_source.source_of(name, REPO)
     assert pair is not None, f"{name} has no source in {notebook_source.SOURCE_DIR}/"
     problems = notebook_source.check(pair, REPO)
-    problems += [f"cell {i + 1} of {pair.source} has no id=\"...\" (`{notebook_source.SYNC_COMMAND}` names it)"
-                 for i, cell in enumerate(notebook_source.read_source(REPO / pair.source).cells)
-                 if notebook_source.ID_KEY not in cell.metadata]
+    problems += [
+        f'cell {i + 1} of {pair.source} has no id="..." (`{notebook_source.SYNC_COMMAND}` names it)'
+        for i, cell in enumerate(notebook_source.read_source(REPO / pair.source).cells)
+        if notebook_source.ID_KEY not in cell.metadata
+    ]
     assert not problems, "\n".join(problems)
     formats = nbformat.read(REPO / name, as_version=4).metadata.get("jupytext", {}).get("formats")
     assert formats == notebook_source.PAIRING, f"jupytext pairing in {name}: {formats!r}"
@@ -62,7 +71,8 @@ def test_notebook_is_in_step_with_its_jupytext_source(name):
 def test_notebook_kernel_is_the_one_setup_sh_registers(name):
     kernelspec = nbformat.read(REPO / name, as_version=4).metadata.get("kernelspec", {})
     assert (kernelspec.get("name"), kernelspec.get("display_name")) == setup_sh_kernel(), (
-        f"{name}'s kernelspec {kernelspec} should be the kernel setup.sh registers")
+        f"{name}'s kernelspec {kernelspec} should be the kernel setup.sh registers"
+    )
 
 
 def test_notebook_setup_and_readme_name_one_kernel():
@@ -70,12 +80,17 @@ def test_notebook_setup_and_readme_name_one_kernel():
     notebook = read_notebook()
     kernelspec = notebook.metadata.get("kernelspec", {})
     assert (kernelspec.get("name"), kernelspec.get("display_name")) == (name, display_name), (
-        f"the notebook's kernelspec {kernelspec} should be the kernel setup.sh registers: {name!r}, {display_name!r}")
+        f"the notebook's kernelspec {kernelspec} should be the kernel setup.sh registers: {name!r}, {display_name!r}"
+    )
     text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
     readme = (REPO / "README.md").read_text()
     for where, words in (("the notebook's text", text), ("README.md", readme)):
-        assert f"**{display_name}** (" in words and name in words, f"{where} should name the kernel {display_name!r} ({name})"
-        others = {"Python 3 (ipykernel)", "python3 kernel"} & set(re.findall(r"Python 3 \(ipykernel\)|python3 kernel", words))
+        assert f"**{display_name}** (" in words and name in words, (
+            f"{where} should name the kernel {display_name!r} ({name})"
+        )
+        others = {"Python 3 (ipykernel)", "python3 kernel"} & set(
+            re.findall(r"Python 3 \(ipykernel\)|python3 kernel", words)
+        )
         assert not others, f"{where} names another kernel: {others}"
 
 
@@ -91,11 +106,14 @@ def test_notebook_stops_before_training_on_a_diagnosed_mistake(small_synthetic_d
         overrides = {"cifar10_dir": str(small_synthetic_dataset), **SMALL_RUN}
         injected = "\n".join(f"{name} = {value!r}" for name, value in overrides.items())
         # The naive loss is right; the vectorized one lacks 2 * reg * W in its gradient.
-        injected += ("\nfrom instructor.tests.loss_variants import MUTANTS"
-                     "\nsoftmax_loss_vectorized = MUTANTS['reg-missing-in-gradient']")
+        injected += (
+            "\nfrom instructor.tests.loss_variants import MUTANTS"
+            "\nsoftmax_loss_vectorized = MUTANTS['reg-missing-in-gradient']"
+        )
         notebook.cells.insert(parameters_index(notebook) + 1, nbformat.v4.new_code_cell(injected))
-        client = NotebookClient(notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name=kernel_name,
-                                resources={"metadata": {"path": str(REPO)}})
+        client = NotebookClient(
+            notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name=kernel_name, resources={"metadata": {"path": str(REPO)}}
+        )
         with pytest.raises(CellExecutionError) as stopped:
             client.execute()
     message = str(stopped.value)

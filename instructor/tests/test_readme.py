@@ -15,22 +15,39 @@ from pathlib import Path
 
 import pytest
 
-from instructor import REPO_ROOT
-from instructor import build, release
+from instructor import REPO_ROOT, build, release
 from instructor.markers import BEGIN, MarkerError
 
 REPO = REPO_ROOT
 
 # Text that only the instructor's repository may show.
 INSTRUCTOR_CONTENT = (
-    "instructor", ".ci/", "`.ci", " CI ", "CI runs", "Gradescope", "grade submission", "hidden test",
-    "reference solution", "| N | dtype |", "torch", "BEGIN SOLUTION", "<!--",
+    "instructor",
+    ".ci/",
+    "`.ci",
+    " CI ",
+    "CI runs",
+    "Gradescope",
+    "grade submission",
+    "hidden test",
+    "reference solution",
+    "| N | dtype |",
+    "torch",
+    "BEGIN SOLUTION",
+    "<!--",
 )
 # What a student needs from it: set up, work, test and hand in, laptop and Colab.
 STUDENT_CONTENT = (
-    "./setup.sh", ".venv/bin/python -m pytest", "Colab", "Drive", "!python submit.py",
-    "Kernel > Restart Kernel and Run All\n     Cells…", "--execute --inplace assignment.ipynb",
-    "submit.py --unfinished", "YOUR ANSWER HERE", "raise NotImplementedError()",
+    "./setup.sh",
+    ".venv/bin/python -m pytest",
+    "Colab",
+    "Drive",
+    "!python submit.py",
+    "Kernel > Restart Kernel and Run All\n     Cells…",
+    "--execute --inplace assignment.ipynb",
+    "submit.py --unfinished",
+    "YOUR ANSWER HERE",
+    "raise NotImplementedError()",
 )
 
 
@@ -55,8 +72,10 @@ def python_regions(path: Path) -> list[str]:
     text = path.read_text()
     begins = [number for number, line in enumerate(text.splitlines(), 1) if line.strip() == BEGIN]
     functions = [node for node in ast.walk(ast.parse(text)) if isinstance(node, ast.FunctionDef)]
-    return [min((f for f in functions if f.lineno <= line <= f.end_lineno), key=lambda f: f.end_lineno - f.lineno).name
-            for line in begins]
+    return [
+        min((f for f in functions if f.lineno <= line <= f.end_lineno), key=lambda f: f.end_lineno - f.lineno).name
+        for line in begins
+    ]
 
 
 def test_released_readme_lists_every_student_region(released_readme):
@@ -67,7 +86,8 @@ def test_released_readme_lists_every_student_region(released_readme):
             for name in python_regions(REPO / path):
                 regions += 1
                 assert re.search(rf"`{re.escape(path)}`, `(\w+\.)?{name}`", released_readme), (
-                    f"{path}: the region in {name} is not listed in the student README")
+                    f"{path}: the region in {name} is not listed in the student README"
+                )
     cells = json.loads(solved["assignment.ipynb"][0])["cells"]
     for number, cell in enumerate(cells, 1):
         if any(line.strip() == BEGIN for line in "".join(cell["source"]).splitlines()):
@@ -83,25 +103,36 @@ def test_repository_readme_keeps_its_instructor_sections():
     assert build.INSTRUCTOR_BEGIN in readme and build.REGIONS_BEGIN in readme
 
 
-@pytest.mark.parametrize("readme, problem", [
-    (f"{build.REGIONS_BEGIN}\n{build.REGIONS_END}\n{build.INSTRUCTOR_BEGIN}\nsecret\n", "never closed"),
-    (f"{build.REGIONS_BEGIN}\n{build.REGIONS_END}\n{build.INSTRUCTOR_END}\n", "closes no block"),
-    (f"{build.INSTRUCTOR_BEGIN}\n{build.INSTRUCTOR_BEGIN}\n{build.INSTRUCTOR_END}\n"
-     f"{build.REGIONS_BEGIN}\n{build.REGIONS_END}\n", "inside the block"),
-    ("<!-- BEGIN INSTRUCTOR -->\nsecret\n<!-- END INSTRUCTOR -->\n"
-     f"{build.REGIONS_BEGIN}\n{build.REGIONS_END}\n", "malformed block marker"),
-    ("no list here\n", "no '<!-- BEGIN STUDENT REGIONS"),
-])
+@pytest.mark.parametrize(
+    "readme, problem",
+    [
+        (f"{build.REGIONS_BEGIN}\n{build.REGIONS_END}\n{build.INSTRUCTOR_BEGIN}\nsecret\n", "never closed"),
+        (f"{build.REGIONS_BEGIN}\n{build.REGIONS_END}\n{build.INSTRUCTOR_END}\n", "closes no block"),
+        (
+            f"{build.INSTRUCTOR_BEGIN}\n{build.INSTRUCTOR_BEGIN}\n{build.INSTRUCTOR_END}\n"
+            f"{build.REGIONS_BEGIN}\n{build.REGIONS_END}\n",
+            "inside the block",
+        ),
+        (
+            f"<!-- BEGIN INSTRUCTOR -->\nsecret\n<!-- END INSTRUCTOR -->\n{build.REGIONS_BEGIN}\n{build.REGIONS_END}\n",
+            "malformed block marker",
+        ),
+        ("no list here\n", "no '<!-- BEGIN STUDENT REGIONS"),
+    ],
+)
 def test_a_bad_readme_block_stops_the_release(readme, problem):
     with pytest.raises(MarkerError, match=re.escape(problem)):
         build.student_readme_text(readme, ["- a region"])
 
 
 def test_dropped_blocks_leave_the_rest_and_no_gap():
-    readme = (f"# Kit\n\nfor all\n\n{build.INSTRUCTOR_BEGIN}\nfor instructors\n{build.INSTRUCTOR_END}\n\n"
-              f"places:\n\n  {build.REGIONS_BEGIN}\n  {build.REGIONS_END}\n\nend\n")
+    readme = (
+        f"# Kit\n\nfor all\n\n{build.INSTRUCTOR_BEGIN}\nfor instructors\n{build.INSTRUCTOR_END}\n\n"
+        f"places:\n\n  {build.REGIONS_BEGIN}\n  {build.REGIONS_END}\n\nend\n"
+    )
     assert build.student_readme_text(readme, ["- `a.py`, `f`"]) == (
-        "# Kit\n\nfor all\n\nplaces:\n\n  - `a.py`, `f`\n\nend\n")
+        "# Kit\n\nfor all\n\nplaces:\n\n  - `a.py`, `f`\n\nend\n"
+    )
 
 
 def test_a_release_with_a_broken_readme_writes_nothing(tmp_path, capsys):

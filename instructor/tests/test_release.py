@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from instructor import REPO_ROOT
-from instructor import build, release
+from instructor import REPO_ROOT, build, release
 from instructor.markers import LOOKS_LIKE_MARKER, MarkerError, strip_python, transform_notebook
 
 REPO = REPO_ROOT
@@ -28,7 +27,11 @@ def run_pytest(kit: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, COLUMNS="300", HYPOTHESIS_PROFILE="grading", PYTHONDONTWRITEBYTECODE="1")
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfE", *args],
-        cwd=kit, env=env, capture_output=True, text=True, timeout=600,
+        cwd=kit,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -55,11 +58,22 @@ def kit_paths(kit: Path) -> set[str]:
 
 def test_student_kit_leaves_out_instructor_tools_hidden_tests_and_local_files(student_kit):
     paths = kit_paths(student_kit)
-    leaked = [p for p in paths if p.startswith(("instructor/", ".ci/", ".venv/")) or "__pycache__" in p
-              or p.startswith((".pytest_cache/", ".hypothesis/", "data/cifar-10-batches-py/"))]
+    leaked = [
+        p
+        for p in paths
+        if p.startswith(("instructor/", ".ci/", ".venv/"))
+        or "__pycache__" in p
+        or p.startswith((".pytest_cache/", ".hypothesis/", "data/cifar-10-batches-py/"))
+    ]
     assert not leaked, f"instructor-only or local files in the student kit: {sorted(leaked)}"
-    for needed in ("classifiers/softmax.py", "classifiers/linear_classifier.py", "tests/conftest.py",
-                   "setup.sh", "requirements.txt", "pyproject.toml"):
+    for needed in (
+        "classifiers/softmax.py",
+        "classifiers/linear_classifier.py",
+        "tests/conftest.py",
+        "setup.sh",
+        "requirements.txt",
+        "pyproject.toml",
+    ):
         assert needed in paths, f"{needed} is missing from the student kit"
     assert os.access(student_kit / "setup.sh", os.X_OK), "setup.sh lost its executable bit"
 
@@ -88,7 +102,8 @@ def test_no_released_python_file_outside_the_stubs_computes_a_softmax_loss(stude
             text = (student_kit / path).read_text(errors="replace")
             assert not ("np.exp(" in text and "np.log(" in text), (
                 f"{path} computes exp and log: a softmax loss outside the student regions? "
-                "Put it between solution markers or in INSTRUCTOR_ONLY")
+                "Put it between solution markers or in INSTRUCTOR_ONLY"
+            )
 
 
 def test_stubs_sit_at_the_indentation_of_their_region(student_kit):
@@ -120,8 +135,10 @@ def test_released_kit_collects_cleanly_and_says_what_is_not_implemented(student_
     for name in ("softmax_loss_naive", "softmax_loss_vectorized", "LinearClassifier.train"):
         assert f"{name} is not implemented yet" in result.stdout
     # The notebook's first stub: named by its first line and section, saying what to write.
-    assert ("assignment.ipynb stopped at a cell that is not implemented yet (the cell starting "
-            "'def softmax_vector(s):' in section \"2. The maths\", line") in result.stdout, result.stdout[-3000:]
+    assert (
+        "assignment.ipynb stopped at a cell that is not implemented yet (the cell starting "
+        "'def softmax_vector(s):' in section \"2. The maths\", line"
+    ) in result.stdout, result.stdout[-3000:]
     assert "set J_formula and dL_ds_formula: both from p and label alone" in result.stdout
 
 
@@ -177,23 +194,39 @@ def test_bad_marker_is_an_error_naming_file_and_line_and_nothing_is_written(tmp_
 
 
 def notebook(cells: list[tuple[str, str]]) -> str:
-    return json.dumps({
-        "cells": [
-            {"cell_type": kind, "metadata": {}, "source": source.splitlines(keepends=True),
-             **({"outputs": [{"output_type": "stream", "name": "stdout", "text": ["hi\n"]}],
-                 "execution_count": 3} if kind == "code" else {})}
-            for kind, source in cells
-        ],
-        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
-    })
+    return json.dumps(
+        {
+            "cells": [
+                {
+                    "cell_type": kind,
+                    "metadata": {},
+                    "source": source.splitlines(keepends=True),
+                    **(
+                        {
+                            "outputs": [{"output_type": "stream", "name": "stdout", "text": ["hi\n"]}],
+                            "execution_count": 3,
+                        }
+                        if kind == "code"
+                        else {}
+                    ),
+                }
+                for kind, source in cells
+            ],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
 
 
 def test_notebook_code_and_markdown_regions_are_stripped_and_outputs_cleared():
-    text = notebook([
-        ("code", f"for i in range(3):\n    {BEGIN}\n    print(i)\n    {END}\nx = 1"),
-        ("markdown", f"**Your answer:**\n{BEGIN}\nBecause log(10).\n{END}"),
-        ("code", "print('setup')"),
-    ])
+    text = notebook(
+        [
+            ("code", f"for i in range(3):\n    {BEGIN}\n    print(i)\n    {END}\nx = 1"),
+            ("markdown", f"**Your answer:**\n{BEGIN}\nBecause log(10).\n{END}"),
+            ("code", "print('setup')"),
+        ]
+    )
     cells = json.loads(transform_notebook(text, "nb.ipynb", strip=True))["cells"]
     assert "".join(cells[0]["source"]) == (
         "for i in range(3):\n    # YOUR CODE HERE\n"
@@ -206,15 +239,26 @@ def test_notebook_code_and_markdown_regions_are_stripped_and_outputs_cleared():
 
 
 def test_notebook_code_stub_names_what_to_set_and_repeats_the_todo():
-    text = notebook([("code", f"p = 1\nJ = None\ng = None  # (C,)\n# TODO: both from p,\n# no loops.\n{BEGIN}\nJ = g = p\n{END}\nprint(J)")])
+    text = notebook(
+        [
+            (
+                "code",
+                "p = 1\nJ = None\ng = None  # (C,)\n# TODO: both from p,\n# no loops.\n"
+                f"{BEGIN}\nJ = g = p\n{END}\nprint(J)",
+            )
+        ]
+    )
     source = "".join(json.loads(transform_notebook(text, "nb.ipynb", strip=True))["cells"][0]["source"])
     assert "raise NotImplementedError('set J and g: both from p, no loops.')\nprint(J)" in source, source
 
 
 def test_notebook_marker_error_names_the_cell_and_line(tmp_path, capsys):
-    repo = make_repo(tmp_path / "repo", {
-        "nb.ipynb": notebook([("code", "x = 1"), ("code", f"y = 2\n{BEGIN}\ny = 3")]),
-    })
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "nb.ipynb": notebook([("code", "x = 1"), ("code", f"y = 2\n{BEGIN}\ny = 3")]),
+        },
+    )
     assert release.main([str(tmp_path / "out"), "--source", str(repo)]) == 1
     err = capsys.readouterr().err
     assert "nb.ipynb, cell 2, line 2" in err and "unterminated" in err, err
@@ -231,17 +275,26 @@ def test_stripped_file_that_is_not_valid_python_is_an_error(tmp_path):
     # A region that opens a block without its body: the stub cannot fix that.
     text = f"def f():\n    {BEGIN}\n    if True:\n    {END}\n        return 1\n"
     repo = make_repo(tmp_path / "repo", {"f.py": text})
-    with pytest.raises(MarkerError, match="f.py:.*not valid Python"):
+    with pytest.raises(MarkerError, match=r"f\.py:.*not valid Python"):
         build.build_kit(repo)
 
 
 def test_walk_without_git_skips_environments_caches_and_data(tmp_path):
-    repo = make_repo(tmp_path / "repo", {
-        "ok.py": GOOD_PY, ".venv/lib/x.py": "", "pkg/__pycache__/m.pyc": "", ".hypothesis/db": "",
-        "data/cifar-10-batches-py/data_batch_1": "", "data/cifar-10-python.tar.gz": "",
-        "instructor/grade.py": "", "instructor/hidden_tests/test_h.py": "", ".ci/run": "",
-        "tests/test_ok.py": "",
-    })
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "ok.py": GOOD_PY,
+            ".venv/lib/x.py": "",
+            "pkg/__pycache__/m.pyc": "",
+            ".hypothesis/db": "",
+            "data/cifar-10-batches-py/data_batch_1": "",
+            "data/cifar-10-python.tar.gz": "",
+            "instructor/grade.py": "",
+            "instructor/hidden_tests/test_h.py": "",
+            ".ci/run": "",
+            "tests/test_ok.py": "",
+        },
+    )
     assert sorted(build.build_kit(repo)) == ["ok.py", "tests/test_ok.py"]
 
 
@@ -263,10 +316,15 @@ def make_paired_repo(root: Path, names: tuple[str, ...] = ("nb",)) -> Path:
     from instructor import notebook_source
 
     for name in names:
-        make_repo(root, {f"instructor/notebooks/{name}.py": (
-            "# %% [markdown] id=\"intro\"\n# # A heading\n\n"
-            f"# %% id=\"work\" tags=[\"parameters\"]\nx = 1\n{BEGIN}\ny = 2\n{END}\n"
-        )})
+        make_repo(
+            root,
+            {
+                f"instructor/notebooks/{name}.py": (
+                    '# %% [markdown] id="intro"\n# # A heading\n\n'
+                    f'# %% id="work" tags=["parameters"]\nx = 1\n{BEGIN}\ny = 2\n{END}\n'
+                )
+            },
+        )
     for pair in notebook_source.pairs(root):
         notebook_source.sync(pair, root)
     return root
@@ -289,7 +347,8 @@ def test_release_refuses_a_notebook_out_of_step_with_its_source(tmp_path, capsys
 def test_released_notebook_is_stripped_and_loses_its_pairing(tmp_path):
     repo = make_paired_repo(tmp_path / "repo")
     assert json.loads((repo / "nb.ipynb").read_text())["metadata"]["jupytext"]["formats"] == (
-        "ipynb,instructor/notebooks//py:percent")
+        "ipynb,instructor/notebooks//py:percent"
+    )
     kit = build.build_kit(repo)
     assert sorted(kit) == ["nb.ipynb"], "the source must stay in the instructor's repository"
     notebook = json.loads(kit["nb.ipynb"][0])
@@ -297,7 +356,8 @@ def test_released_notebook_is_stripped_and_loses_its_pairing(tmp_path):
     assert [cell["id"] for cell in notebook["cells"]] == ["intro", "work"]
     assert notebook["cells"][1]["metadata"]["tags"] == ["parameters"]
     assert "".join(notebook["cells"][1]["source"]) == (
-        "x = 1\n# YOUR CODE HERE\nraise NotImplementedError('write this part of the cell (see the text above it)')")
+        "x = 1\n# YOUR CODE HERE\nraise NotImplementedError('write this part of the cell (see the text above it)')"
+    )
 
 
 def test_sync_names_new_cells_in_the_source_and_gives_the_notebook_their_ids(tmp_path):
@@ -310,7 +370,10 @@ def test_sync_names_new_cells_in_the_source_and_gives_the_notebook_their_ids(tmp
     assert notebook_source.main(["--source", str(repo)]) == 0
     assert '# %% [markdown] id="section-2-more"' in source.read_text()
     assert [cell["id"] for cell in json.loads((repo / "nb.ipynb").read_text())["cells"]] == [
-        "intro", "work", "section-2-more"]
+        "intro",
+        "work",
+        "section-2-more",
+    ]
     assert notebook_source.main(["--check", "--source", str(repo)]) == 0
 
 
@@ -353,7 +416,7 @@ def test_misspelled_end_marker_is_reported_where_it_was_typed_not_at_the_next_be
 
 @pytest.mark.parametrize("typo", ["### BEGN SOLUTION", "### ENDSOLUTION", "### END SOLUTIONS", "# END_SOLUTION"])
 def test_marker_typos_are_caught(typo):
-    with pytest.raises(MarkerError, match="f.py:2: malformed marker"):
+    with pytest.raises(MarkerError, match=r"f\.py:2: malformed marker"):
         strip_python(f"x = 1\n{typo}\n", "f.py")
 
 
@@ -386,9 +449,12 @@ def test_every_notebook_in_the_repository_is_in_step_with_its_source():
     assert "assignment.ipynb" in [pair.notebook for pair in found]
     problems = [problem for pair in found for problem in notebook_source.check(pair, REPO)]
     assert not problems, "\n".join(problems)
-    unnamed = [f"{pair.source}, cell {i + 1}" for pair in found
-               for i, cell in enumerate(notebook_source.read_source(REPO / pair.source).cells)
-               if notebook_source.ID_KEY not in cell.metadata]
+    unnamed = [
+        f"{pair.source}, cell {i + 1}"
+        for pair in found
+        for i, cell in enumerate(notebook_source.read_source(REPO / pair.source).cells)
+        if notebook_source.ID_KEY not in cell.metadata
+    ]
     assert not unnamed, f"cells without an id: {unnamed}; `{notebook_source.SYNC_COMMAND}` names them"
 
 
@@ -417,6 +483,7 @@ def test_release_works_without_jupytext_where_there_are_no_notebook_sources(tmp_
         "from instructor import build\n"
         "print(sorted(build.build_kit(Path(sys.argv[1]))))\n"
     )
-    result = subprocess.run([sys.executable, "-c", blocked, str(repo)], cwd=REPO, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", blocked, str(repo)], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and result.stdout.strip() == "['ok.py']", result.stderr[-2000:]

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from benchmarks.bench_softmax import DTYPES
-from instructor.benchmarks.row_blocked import softmax_loss_row_blocked
 from classifiers.softmax import softmax_loss_vectorized
+from instructor.benchmarks.row_blocked import softmax_loss_row_blocked
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda dt: np.dtype(dt).name)

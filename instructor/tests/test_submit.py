@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 import submit
-from instructor import REPO_ROOT
-from instructor import markers
+from instructor import REPO_ROOT, markers
 from instructor.grading.submission import read_submission
 
 REPO = REPO_ROOT
@@ -87,7 +86,7 @@ def test_the_grader_finds_every_graded_file_in_the_zip(tmp_path):
 
 
 def test_stubs_are_spelled_as_the_release_writes_them():
-    assert submit.STUB_LINE == markers.CODE_STUB[-1]
+    assert markers.CODE_STUB[-1] == submit.STUB_LINE
     assert submit.ANSWER_STUB == markers.ANSWER_STUB
 
 
@@ -104,8 +103,9 @@ def test_a_last_cell_that_runs_submit_itself_is_not_counted(tmp_path, capsys):
     # In Colab a student hands in from a new cell; the notebook may be saved
     # before that cell has run.
     notebook = solved_notebook()
-    notebook["cells"].append({"cell_type": "code", "metadata": {}, "source": ["!python submit.py"],
-                              "outputs": [], "execution_count": None})
+    notebook["cells"].append(
+        {"cell_type": "code", "metadata": {}, "source": ["!python submit.py"], "outputs": [], "execution_count": None}
+    )
     status, _ = submit_kit(make_kit(tmp_path, notebook), tmp_path)
     assert status == 0, capsys.readouterr().err
 
@@ -165,8 +165,14 @@ def test_submit_refuses_cells_run_out_of_order(tmp_path, capsys):
 def test_submit_refuses_a_notebook_with_an_error_output(tmp_path, capsys):
     notebook = solved_notebook()
     cell = code_cells(notebook)[5]
-    cell["outputs"].append({"output_type": "error", "ename": "NotImplementedError",
-                            "evalue": "softmax_loss_naive is not implemented yet", "traceback": []})
+    cell["outputs"].append(
+        {
+            "output_type": "error",
+            "ename": "NotImplementedError",
+            "evalue": "softmax_loss_naive is not implemented yet",
+            "traceback": [],
+        }
+    )
     err = assert_refused(make_kit(tmp_path, notebook), tmp_path, capsys)
     where = notebook["cells"].index(cell) + 1
     assert f"cell {where} (" in err and "NotImplementedError: softmax_loss_naive is not implemented yet" in err
@@ -176,8 +182,11 @@ def test_submit_refuses_a_notebook_with_an_error_output(tmp_path, capsys):
 def test_submit_refuses_unfilled_notebook_cells_and_lists_each(tmp_path, capsys):
     released = json.loads(markers.transform_notebook((REPO / NOTEBOOK).read_text(), NOTEBOOK, strip=True))
     err = assert_refused(make_kit(tmp_path, run_all(released)), tmp_path, capsys)
-    stubbed = [i + 1 for i, cell in enumerate(released["cells"])
-               if markers.ANSWER_STUB in "".join(cell["source"]) or markers.CODE_STUB[0] in "".join(cell["source"])]
+    stubbed = [
+        i + 1
+        for i, cell in enumerate(released["cells"])
+        if markers.ANSWER_STUB in "".join(cell["source"]) or markers.CODE_STUB[0] in "".join(cell["source"])
+    ]
     assert stubbed, "the released notebook should hold stubs"
     for number in stubbed:
         assert f"{NOTEBOOK}, cell {number} (" in err, f"cell {number} is a stub but not listed:\n{err}"
@@ -187,8 +196,11 @@ def test_submit_refuses_unfilled_notebook_cells_and_lists_each(tmp_path, capsys)
 def test_submit_refuses_a_stub_left_in_a_classifier(tmp_path, capsys):
     kit = make_kit(tmp_path)
     path = kit / "classifiers/linear_classifier.py"
-    path.write_text(path.read_text().replace("        y_pred = np.argmax(scores, axis=1)  # (N,)\n",
-                                             "        raise NotImplementedError()\n"))
+    path.write_text(
+        path.read_text().replace(
+            "        y_pred = np.argmax(scores, axis=1)  # (N,)\n", "        raise NotImplementedError()\n"
+        )
+    )
     err = assert_refused(kit, tmp_path, capsys)
     assert "classifiers/linear_classifier.py:" in err and "--unfinished" in err
 

@@ -1,0 +1,9 @@
+"""The kit's own machinery, which you use but never edit.
+
+- kit/validation.py: the input checks of the loss functions and classifiers
+  (a wrong shape or label is one clear ValueError);
+- kit/progress.py: the progress line of training and the grid search;
+- kit/display.py: how the checks show themselves in Jupyter.
+
+Your code lives in classifiers/ and in the notebook.
+"""
