@@ -179,7 +179,7 @@ def _check_compiles(text: str, path: str) -> None:
 README = "README.md"
 INSTRUCTOR_BEGIN = "<!-- BEGIN INSTRUCTOR ONLY -->"
 INSTRUCTOR_END = "<!-- END INSTRUCTOR ONLY -->"
-REGIONS_BEGIN = "<!-- BEGIN STUDENT REGIONS: instructor/release.py writes this list from the solution markers -->"
+REGIONS_BEGIN = "<!-- BEGIN STUDENT REGIONS: instructor/build.py writes this list from the solution markers -->"
 REGIONS_END = "<!-- END STUDENT REGIONS -->"
 NOTEBOOK = "assignment.ipynb"
 

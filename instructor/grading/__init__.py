@@ -2,20 +2,24 @@
 
     python -m instructor.grading SUBMISSION... [--jobs N] [--csv grades.csv]   # grade
     python -m instructor.grading.gradescope autograder.zip                     # Gradescope upload
+    python -m instructor.grading.selftest                                      # do the tests still bite?
 
 Which side each module is on:
 
     trusted (the instructor's process and the harness)
         cli.py             the command line: finds the files, grades, writes results
         submission.py      reads a submission (zip or folder) and finds the graded files
-        bundle.py          the grading bundle: harness kit, worker kit, manifest
+        bundle.py          the grading bundle: harness kit, worker kit, manifest; the reference gate
         harness.py         runs one submission's graded tests, within its time bound
         harness_plugin.py  the pytest plugin inside the harness: swaps in the boundary
         boundary.py        the proxies for the student's functions and classes; timeouts
         sandbox.py         bubblewrap, a separate user, or nothing (trusted), never silently
-        points.py          the points table
+        mistakes.py        classic loss mistakes recognised exactly, so each is charged once
+        reference.py       the independent softmax the hidden tests and mistakes.py compare with
+        points.py          the points table and what each classic mistake costs
         results.py         the grade: console table, results.json, CSV
         gradescope.py      the Gradescope autograder zip
+        selftest.py        grades classic mistakes, correct styles and attacks with the current tests
     both sides
         wire.py            the boundary's data format: JSON plus raw arrays, no pickle
     untrusted (inside the sandbox, next to student code)

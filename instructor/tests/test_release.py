@@ -487,3 +487,67 @@ def test_release_works_without_jupytext_where_there_are_no_notebook_sources(tmp_
         [sys.executable, "-c", blocked, str(repo)], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0 and result.stdout.strip() == "['ok.py']", result.stderr[-2000:]
+
+
+# What a student receives, file by file: the folder is the rule (instructor/build.py),
+# so this list changes only when the student's kit itself does.
+STUDENT_KIT = {
+    ".gitignore",
+    "README.md",
+    "assignment.ipynb",
+    "derivation.ipynb",
+    "gradient_check.py",
+    "pyproject.toml",
+    "requirements.txt",
+    "setup.sh",
+    "submit.py",
+    "benchmarks/README.md",
+    "benchmarks/__init__.py",
+    "benchmarks/bench_softmax.py",
+    "benchmarks/machine.py",
+    "benchmarks/settings.py",
+    "benchmarks/tables.py",
+    "classifiers/__init__.py",
+    "classifiers/linear_classifier.py",
+    "classifiers/softmax.py",
+    "data/__init__.py",
+    "data/cifar10.py",
+    "data/download.py",
+    "data/extract.py",
+    "data/get_cifar10.py",
+    "data/synthetic_cifar10.py",
+    "diagnose/__init__.py",
+    "diagnose/codes.py",
+    "diagnose/findings.py",
+    "diagnose/loss.py",
+    "diagnose/probes.py",
+    "diagnose/training.py",
+    "kit/__init__.py",
+    "kit/display.py",
+    "kit/progress.py",
+    "kit/validation.py",
+    "tests/__init__.py",
+    "tests/_cifar_fixtures.py",
+    "tests/conftest.py",
+    "tests/stand_in.py",
+    "tests/strategies.py",
+    "tests/student_code.py",
+    "tests/test_benchmarks.py",
+    "tests/test_cifar10.py",
+    "tests/test_colab.py",
+    "tests/test_derivation.py",
+    "tests/test_diagnose.py",
+    "tests/test_get_cifar10.py",
+    "tests/test_gradient_check.py",
+    "tests/test_linear_classifier.py",
+    "tests/test_notebook.py",
+    "tests/test_progress.py",
+    "tests/test_setup.py",
+    "tests/test_softmax.py",
+    "tests/test_validation.py",
+}
+
+
+def test_the_student_kit_is_exactly_these_files():
+    kit = set(build.build_kit(REPO))
+    assert kit == STUDENT_KIT, f"added: {sorted(kit - STUDENT_KIT)}; missing: {sorted(STUDENT_KIT - kit)}"
