@@ -10,8 +10,8 @@ import numpy as np
 from diagnose.codes import CODES
 from diagnose.findings import Finding
 from diagnose.probes import (
-    EXTREME_DW,
-    EXTREME_LOSS,
+    BIG_DW,
+    BIG_LOSS,
     FD_AGREE,
     FD_STEP,
     FIXED_DW,
@@ -19,6 +19,10 @@ from diagnose.probes import (
     FIXED_W,
     FIXED_X,
     FIXED_Y,
+    LOW_DW,
+    LOW_LOSS,
+    MIXED_DW,
+    MIXED_LOSS,
     TOLERANCES,
     _close,
     _Diagnosis,
@@ -85,6 +89,17 @@ def diagnose_loss(
                 ),
             )
         )
+    if run.aliased:
+        name, what = next(iter(run.aliased.items()))
+        found.append(
+            Finding(
+                "dW-is-an-input",
+                (
+                    f"dW was the array {name} you were given (called {what}): whoever updates dW changes {name} "
+                    "too. Return a new array, e.g. start from dW = np.zeros_like(W)"
+                ),
+            )
+        )
     if run.promoted:
         what, got = next(iter(run.promoted.items()))
         found.append(
@@ -124,13 +139,13 @@ def _diagnose_data_loss(found: dict, p: _Probes):
     for model, scale in (("mean", lambda num: 1.0), ("sum", lambda num: float(num))):
         if all(_close(r.loss, scale(r.num_train) * e, r.dtype) for r, e, _ in cases):
             if model == "sum":
-                r, e, why = next(case for case in cases if case[0].num_train > 1)
+                r, _, why = next(case for case in cases if case[0].num_train > 1)
                 found["loss-not-averaged"] = (
-                    f"the loss is N times too large: {why}, got {r.loss:.6g} = {r.num_train} x {e:.6g} "
-                    f"with N = {r.num_train}; divide the summed loss by N (the mean)"
+                    f"the loss is N times too large: {why}, but this {r.num_train}-example probe gave "
+                    f"{r.loss:.6g}, {r.num_train} times that. Divide the summed loss by N to take the mean"
                 )
             return scale
-    r, e, why = next((r, e, why) for r, e, why in cases if not _close(r.loss, e, r.dtype))
+    r, _e, why = next((r, e, why) for r, e, why in cases if not _close(r.loss, e, r.dtype))
     found["loss-wrong"] = f"{why}; got {r.loss:.6g}"
     return None
 
@@ -176,37 +191,53 @@ def _diagnose_data_gradient(found: dict, p: _Probes, run: _Diagnosis, loss_model
 
 
 def _diagnose_extremes(found: dict, p: _Probes, loss_model, grad_model) -> None:
-    """Scores (800, 0) and (0, -800): a missing shift overflows on the first, a log of a ratio on the second."""
-    expected = loss_model(2) * EXTREME_LOSS
-    big_ok, low_ok = _close(p.big.loss, expected, p.dtype), _close(p.low.loss, expected, p.dtype)
-    big_grad_ok = low_grad_ok = True  # unknown when dW is wrong in another way
+    """Extreme scores: a missing shift overflows, a log of a ratio underflows, a global max underflows.
+
+    Scores (800, 790) overflow exp without a shift (or raise, with math.exp);
+    (0, -800) put label 1 800 below the best score, where log(exp(s_y) / sum)
+    is log(0); the rows (800, 0) and (-800, 0) in one call are right only when
+    each row is shifted by its own max: the whole matrix's max sends the second
+    row to exp(-800) = 0. Each probe's answer is stored (diagnose/probes.py).
+    """
+    big_loss, low_loss = loss_model(2) * BIG_LOSS, loss_model(2) * LOW_LOSS
+    big_ok, low_ok = _close(p.big.loss, big_loss, p.dtype), _close(p.low.loss, low_loss, p.dtype)
+    mixed_ok = _close(p.mixed.loss, MIXED_LOSS, p.dtype)
+    low_grad_ok = True  # unknown when dW is wrong in another way
     if grad_model is not None:
-        big_grad_ok = _close(p.big.dW, grad_model(2) * EXTREME_DW, p.dtype)
-        low_grad_ok = _close(p.low.dW, grad_model(2) * EXTREME_DW, p.dtype)
-    why = (
-        f"scores (800, 0) and (0, -800) with labels 0 and 1 differ by a constant per row, so both "
-        f"give the loss {expected:g}"
-    )
-    if not low_ok and (not math.isfinite(p.low.loss) or p.low.loss < expected):
+        big_ok = big_ok and _close(p.big.dW, grad_model(2) * np.array(BIG_DW), p.dtype)
+        low_grad_ok = _close(p.low.dW, grad_model(2) * np.array(LOW_DW), p.dtype)
+        mixed_ok = mixed_ok and _close(p.mixed.dW, grad_model(2) * np.array(MIXED_DW), p.dtype)
+    big = f"scores (800, 790) with labels 0 and 1 give the loss {big_loss:.6g}, as (10, 0) would"
+    if not big_ok and (p.big.error or not _finite(p.big)):
+        got = f"it raised {p.big.error}" if p.big.error else f"it gave loss {p.big.loss:g} and dW {_fmt(p.big.dW)}"
+        found["overflow-without-shift"] = (
+            f"{big}; {got}: exp(800) overflows. Subtract each row's largest score before exp "
+            "(keepdims=True), so every exponent is at most 0"
+        )
+    elif not big_ok:
+        found.setdefault("loss-wrong", f"{big}; you got {p.big.loss:g}")
+    low = f"scores (0, -800) with labels 0 and 1 give the loss {low_loss:g} (label 1 lies 800 below the best score)"
+    if not low_ok and (p.low.error or not math.isfinite(p.low.loss) or p.low.loss < low_loss):
+        got = f"it raised {p.low.error}" if p.low.error else f"you got {p.low.loss:g}"
         found["underflow-log-of-ratio"] = (
-            f"{why}; with (0, -800) you got {p.low.loss:g}: exp(-800) / sum underflows to 0 and its log "
-            "is -inf. Take log p_y as s_y - log(sum_j exp(s_j)), never log(exp(s_y) / sum)"
+            f"{low}; {got}: exp(-800) / sum underflows to 0 and its log is -inf. "
+            "Take log p_y as s_y - log(sum_j exp(s_j)), never log(exp(s_y) / sum)"
         )
     elif not low_ok:
-        found.setdefault("loss-wrong", f"{why}; with (0, -800) you got {p.low.loss:g}")
-    if (not _finite(p.big) and _finite(p.low)) or (not big_ok and low_ok) or (not big_grad_ok and low_grad_ok):
-        found["overflow-without-shift"] = (
-            f"{why}; with (800, 0) you got loss {p.big.loss:g} and dW {_fmt(p.big.dW)}: exp(800) "
-            "overflows to inf. Subtract each row's largest score before exp (keepdims=True)"
+        found.setdefault("loss-wrong", f"{low}; you got {p.low.loss:g}")
+    if big_ok and low_ok and not mixed_ok:
+        got = f"it raised {p.mixed.error}" if p.mixed.error else f"you got loss {p.mixed.loss:g}"
+        found["shift-by-global-max"] = (
+            "rows of scores (800, 0) and (-800, 0) with each label on its row's best score give the "
+            f"loss 0; {got}: subtracting the largest score of the whole matrix leaves the second row at "
+            "(-1600, -800), whose exp is 0. Subtract each row's own max: np.max(scores, axis=1, keepdims=True)"
         )
-    elif not big_ok and not math.isclose(p.big.loss, p.low.loss):
-        found.setdefault("loss-wrong", f"{why}; with (800, 0) you got {p.big.loss:g}")
-    if not low_grad_ok:
+    if not low_grad_ok and low_ok:
         found.setdefault(
             "gradient-wrong",
             (
-                f"with scores (0, -800) and (800, 0) the probabilities are (1, 0), so dW should be "
-                f"{_fmt(grad_model(2) * EXTREME_DW)}; got {_fmt(p.low.dW)}"
+                f"with scores (0, -800) the probabilities are (1, 0), so dW should be "
+                f"{_fmt(grad_model(2) * np.array(LOW_DW))}; got {_fmt(p.low.dW)}"
             ),
         )
 
@@ -230,7 +261,11 @@ def _misplaced_target(zero: _Result, onehot: np.ndarray, c: int):
 def _gradient_message(code: str, result: _Result, expected: np.ndarray, why: str) -> str:
     shown = f"{why} {_fmt(np.asarray(expected)[0])} in row 0, got {_fmt(result.dW[0])}"
     if code == "gradient-not-averaged":
-        return f"dW is N = {result.num_train} times too large ({shown}): divide dW by N, as the loss is"
+        n = result.num_train
+        return (
+            f"dW is N times too large: on this {n}-example probe ({shown}) it is {n} times the gradient. "
+            "Divide the summed gradient by N, as the mean loss is divided"
+        )
     return f"dW has the wrong sign ({shown}): dscores is probs - onehot(y), not onehot(y) - probs"
 
 
@@ -310,16 +345,18 @@ def _diagnose_penalty(found: dict, no_data: _Result, with_reg: _Result, W: np.nd
             found["reg-missing-in-gradient"] = f"{gwhere}: add 2 * reg * W to dW"
         else:
             found.setdefault("gradient-wrong", gwhere)
-    if loss_half or grad_half:
-        parts = [
-            p
-            for p, half in (
-                (f"the loss adds {added:.6g} = 0.5 * reg * sum(W**2)", loss_half),
-                ("dW adds reg * W", grad_half),
-            )
-            if half
-        ]
+    if loss_half and grad_half:
         found["reg-half-convention"] = (
-            f"{' and '.join(parts)}: this kit's penalty is reg * sum(W**2) (not 0.5 * reg * sum(W**2)), "
-            "whose gradient is 2 * reg * W"
+            f"the loss adds {added:.6g} = 0.5 * reg * sum(W**2) and dW adds reg * W: that is the 0.5 * reg "
+            "convention of some online answers; this kit's penalty is reg * sum(W**2), whose gradient is 2 * reg * W"
+        )
+    elif loss_half:
+        found["reg-half-in-loss"] = (
+            f"{where}; it added {added:.6g}, half of it: the loss needs reg * np.sum(W * W), not 0.5 * reg * ..."
+            " (dW's 2 * reg * W is already right)"
+        )
+    elif grad_half:
+        found["reg-half-in-gradient"] = (
+            f"{gwhere}: that is reg * W, half of it. The loss adds reg * sum(W**2), so dW needs its "
+            "derivative 2 * reg * W"
         )

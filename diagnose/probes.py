@@ -9,8 +9,11 @@ is stored below as literal numbers (nothing here computes a softmax):
 - X = 0: every score is 0, so the data part is again log C and its
   gradient 0; what reg adds is exactly reg * sum(W**2) and 2 * reg * W.
 - A fixed 2-example case whose loss and dW are stored below as numbers.
-- Extreme scores: (800, 0) and (0, -800) have the same exact answer
-  (softmax is unchanged by adding a constant to a row of scores).
+- Extreme scores, answers stored: (800, 790), where a loss that does not
+  shift overflows; (0, -800), where a label 800 below the best score makes
+  log(exp(s_y) / sum) infinite; and the rows (800, 0) and (-800, 0) in one
+  call, each label on its row's best score, whose loss is 0 only when each
+  row is shifted by its own max.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from diagnose.findings import Finding
+from kit.validation import loss_value
 
 # Agreement within rounding, (rtol, atol). float64: a loss summed in another order
 # differs by ~1e-15, one that computes in float32 inside by ~1e-7 (the tests reject
@@ -28,12 +32,26 @@ from diagnose.findings import Finding
 # ~1e-7 relative, a few of those after a log and a division. Every mistake named
 # here is off by far more: a factor, a term, or inf.
 TOLERANCES = {np.dtype(np.float64): (1e-5, 1e-8), np.dtype(np.float32): (1e-4, 1e-5)}
-# Score gap of the extreme probes: exp(800) overflows float32 and float64, exp(-800) underflows to 0.
+# The extreme probes: two examples (x = 1 each), labels 0 and 1, stored with their answers.
+# exp(800) overflows float32 and float64; exp(-800) underflows to 0.
 GAP = 800.0
-# Their answer, labels 0 and 1 with scores (800, 0) or (0, -800) in both rows: losses
-# 0 and 800, mean 400; probs (1, 0), so dscores rows (0, 0) and (1, -1); x = 1, N = 2.
-EXTREME_LOSS = GAP / 2
-EXTREME_DW = np.array([[0.5, -0.5]])  # (D, C) = (1, 2)
+# Scores (800, 790): a loss that does not shift overflows. Shifted, they are (10, 0)'s:
+# losses log(1 + e^-10) and 10 + log(1 + e^-10); probs p = (1, e^-10) / (1 + e^-10) in both
+# rows, so dW = mean of p - onehot(y) = (p0 - 1/2, p1 - 1/2). No label lies far below its row's
+# best score here, so log(exp(s_y) / sum) is still finite: only a missing shift fails.
+BIG_W = ((GAP, GAP - 10.0),)  # (D, C) = (1, 2)
+BIG_LOSS = 5.000045398899217  # 5 + log(1 + e^-10)
+BIG_DW = ((0.4999546021312976, -0.49995460213129755),)
+# Scores (0, -800): no overflow, but label 1 lies 800 below the best score: its loss is
+# 800 + log(1 + e^-800) = 800, the mean 400; probs (1, 0), so dscores rows (0, 0) and (1, -1).
+LOW_W = ((0.0, -GAP),)  # (D, C) = (1, 2)
+LOW_LOSS = GAP / 2
+LOW_DW = ((0.5, -0.5),)
+# The mixed probe: rows (800, 0) and (-800, 0) in one call, labels on each row's best score:
+# losses log(1 + e^-800) = 0 and probs onehot(y), so the loss and dW are exactly 0. Shifting by
+# the whole matrix's max (800) sends the second row to (-1600, -800): exp gives (0, 0), and 0 / 0.
+MIXED_LOSS = 0.0
+MIXED_DW = ((0.0, 0.0),)
 # The 2-example probe and its answer (mean cross-entropy, reg = 0), stored as numbers.
 FIXED_X = ((1.0, -2.0), (0.5, 1.5))  # (N, D) = (2, 2)
 FIXED_W = ((0.25, -0.5, 0.125), (0.375, 0.0, -0.75))  # (D, C) = (2, 3); scores within [-1.1, 1.7]
@@ -69,6 +87,7 @@ class _Result:
     loss: float
     dW: np.ndarray
     dtype: np.dtype
+    error: str = ""  # what the call raised, for the probes allowed to raise (then loss and dW are nan)
 
 
 def _fmt(a) -> str:
@@ -87,8 +106,12 @@ class _Diagnosis:
         self.loss_fn = loss_fn
         self.mutated: dict[str, str] = {}  # input name -> the probe that changed it
         self.promoted: dict[str, str] = {}  # probe -> the dtype dW came back in
+        self.aliased: dict[str, str] = {}  # input name -> the probe whose dW was that input
 
-    def call(self, what: str, W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) -> _Result:
+    def call(
+        self, what: str, W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float, *, may_raise: bool = False
+    ) -> _Result:
+        """Call the loss on copies of W, X, y; a probe with may_raise=True records an error instead of stopping."""
         given = {"W": W.copy(), "X": X.copy(), "y": y.copy()}  # the student may change these
         try:
             with np.errstate(all="ignore"):  # overflow is a finding here, not a warning to print
@@ -105,6 +128,9 @@ class _Diagnosis:
                 )
             ) from None
         except Exception as error:  # noqa: BLE001 - any failure of student code is a finding, never a crash here
+            if may_raise:  # e.g. math.exp(800) raises OverflowError: a finding of its own
+                nan = np.full(W.shape, np.nan)
+                return _Result(what, X.shape[0], float("nan"), nan, W.dtype, f"{type(error).__name__}: {error}")
             raise _Stop(
                 Finding(
                     "loss-wrong",
@@ -117,6 +143,10 @@ class _Diagnosis:
         for name, original in (("W", W), ("X", X), ("y", y)):
             if given[name].shape != original.shape or not np.array_equal(given[name], original):
                 self.mutated.setdefault(name, what)
+        if isinstance(out, (tuple, list)) and len(out) == 2 and isinstance(out[1], np.ndarray):
+            for name, array in given.items():
+                if np.shares_memory(out[1], array):
+                    self.aliased.setdefault(name, what)
         return self._unpack(what, out, W, X)
 
     def _unpack(self, what, out, W, X) -> _Result:
@@ -129,18 +159,9 @@ class _Diagnosis:
             )
         loss, dW = out
         try:
-            loss = float(loss)
-        except (TypeError, ValueError):
-            shape = getattr(loss, "shape", None)
-            raise _Stop(
-                Finding(
-                    "loss-wrong",
-                    (
-                        f"the loss should be one number (the mean over the examples); called {what} it was "
-                        f"{type(loss).__name__}{f' of shape {shape}' if shape is not None else ''}"
-                    ),
-                )
-            ) from None
+            loss = loss_value(loss)
+        except TypeError as error:
+            raise _Stop(Finding("loss-wrong", f"{error} (called {what})")) from None
         dW = np.asarray(dW)
         if dW.shape != W.shape or dW.dtype.kind not in "iuf":
             raise _Stop(
@@ -190,8 +211,9 @@ class _Probes:
     pen_W: np.ndarray  # W of the X = 0 probes
     fixed: _Result  # the stored 2-example case
     fixed32: _Result  # the same in float32, each example twice
-    big: _Result  # scores (800, 0)
+    big: _Result  # scores (800, 790)
     low: _Result  # scores (0, -800)
+    mixed: _Result  # rows (800, 0) and (-800, 0) in one call
 
     @property
     def zero_dW(self) -> np.ndarray:
@@ -218,8 +240,19 @@ def _run_probes(run: _Diagnosis, n: int, c: int, dtype: np.dtype, reg: float) ->
         np.tile(fixed_y, 2),
         0.0,
     )
-    # Scores (800, 0) and (0, -800), labels 0 and 1: the same exact answer (EXTREME_LOSS, EXTREME_DW).
-    ones = np.ones((2, 1), dtype)  # (N, D) = (2, 1)
-    big = run.call("with scores (800, 0)", np.array([[GAP, 0.0]], dtype), ones, np.array([0, 1]), 0.0)
-    low = run.call("with scores (0, -800)", np.array([[0.0, -GAP]], dtype), ones, np.array([0, 1]), 0.0)
-    return _Probes(n, c, dtype, labels, zero, no_data, with_reg, pen_W, fixed, fixed32, big, low)
+    # The extreme probes, labels 0 and 1 (BIG_*, LOW_*, MIXED_* hold their answers). They may
+    # raise (math.exp(800) is an OverflowError): that is a finding, like inf or nan.
+    ones, labels01 = np.ones((2, 1), dtype), np.array([0, 1])  # (N, D) = (2, 1), (N,)
+    big = run.call("with scores (800, 790)", np.array(BIG_W, dtype), ones, labels01, 0.0, may_raise=True)
+    low = run.call("with scores (0, -800)", np.array(LOW_W, dtype), ones, labels01, 0.0, may_raise=True)
+    # Rows (800, 0) and (-800, 0), labels 0 and 1: right only with each row's own max subtracted.
+    signs = np.array([[1.0], [-1.0]], dtype)  # (N, D) = (2, 1)
+    mixed = run.call(
+        "with rows of scores (800, 0) and (-800, 0)",
+        np.array([[GAP, 0.0]], dtype),
+        signs,
+        labels01,
+        0.0,
+        may_raise=True,
+    )
+    return _Probes(n, c, dtype, labels, zero, no_data, with_reg, pen_W, fixed, fixed32, big, low, mixed)

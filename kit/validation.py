@@ -104,3 +104,22 @@ def check_loss_inputs(W: object, X: object, y: object, reg: object) -> float:
     W = check_weights(W, X.shape[1])
     check_labels(y, X.shape[0], W.shape[1])
     return check_number(reg, "reg")
+
+
+def loss_value(loss: object, name: str = "the loss") -> float:
+    """The loss a loss function returned, as a Python float; TypeError if it is not one number.
+
+    Any real scalar is a loss: a Python float or int, a NumPy scalar of any
+    precision (np.float32 is what `loss = 0.0; loss += ...` gives on float32
+    input), or a 0-d array. An array with a shape, even (1,), is not: the loss
+    is the mean over the examples, one number.
+    """
+    if isinstance(loss, np.ndarray) and loss.ndim == 0:
+        loss = loss[()]
+    if isinstance(loss, (bool, np.bool_)) or not isinstance(loss, (int, float, np.integer, np.floating)):
+        if isinstance(loss, np.ndarray):
+            got = f"an array of shape {loss.shape} and dtype {loss.dtype}"
+        else:
+            got = f"{type(loss).__name__} {loss!r}"[:120]
+        raise TypeError(f"{name} should be one number (the mean over the examples); got {got}")
+    return float(loss)

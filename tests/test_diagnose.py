@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import diagnose
-from diagnose import CODES, Finding, diagnose_loss
+from diagnose import CODES, TRAINING_CODES, Finding, diagnose_loss
+from diagnose.codes import TEST_CODES
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 # Calls per diagnosis: 7 probes, plus 12 finite differences when dW is wrong.
@@ -99,17 +100,16 @@ def test_a_finding_prints_as_code_and_message():
 # --- the codes table --------------------------------------------------------------
 
 
-def table_codes(text: str) -> list[str]:
-    return re.findall(r"^\| `([a-z0-9-]+)` \|", text, flags=re.MULTILINE)
+def table_rows(text: str) -> list[tuple[str, str]]:
+    return re.findall(r"^\| `([a-zA-Z0-9-]+)` \| (.+) \|$", text, flags=re.MULTILINE)
 
 
-def test_module_docstring_and_readme_document_every_code_once_in_order():
-    training_codes = [code for code in diagnose.TRAINING_CODES if code not in CODES]
-    assert table_codes(diagnose.__doc__) == list(CODES) + training_codes
+def test_readme_tables_are_the_codes_of_diagnose_codes_py_word_for_word():
     readme = (KIT_ROOT / "README.md").read_text()
     section = readme[readme.index("### Which mistake is it?") :]
     section = section[: section.index("\n## ")]
-    assert table_codes(section) == list(CODES) + training_codes
+    training_only = {code: text for code, text in TRAINING_CODES.items() if code not in CODES}
+    assert table_rows(section) == [*CODES.items(), *TEST_CODES.items(), *training_only.items()]
 
 
 def test_a_report_says_pass_or_fail_with_the_findings_in_text_and_html():

@@ -1,7 +1,11 @@
 """Tests for classifiers/softmax.py: softmax_loss_naive and softmax_loss_vectorized.
 
-Most tests run on both functions (the `loss_fn` fixture). Each test's name
-says which mistake it catches; its message shows expected and actual values.
+Most tests run on both functions (the `loss_fn` fixture). A test named after
+a mistake (the mean over examples, the penalty, the -1 at the label, the
+sign, the shift, log-sum-exp, float32, the inputs, the loops) fails for that
+mistake and no other; its message shows expected and actual values. The rest
+(finite differences, naive == vectorized, the properties of a softmax) fail
+for anything wrong.
 """
 
 import ast
@@ -14,6 +18,7 @@ from hypothesis import strategies as st
 
 from gradient_check import eval_numerical_gradient, rel_error
 from tests import student_code
+from tests.answers import answer
 from tests.strategies import regs, softmax_problems
 from tests.student_code import softmax_loss_naive, softmax_loss_vectorized
 
@@ -25,8 +30,8 @@ NAIVE_VS_VECTORIZED_TOL = 1e-10
 # (the cs231n "this is right" line).
 FINITE_DIFFERENCE_RTOL = 1e-7
 FINITE_DIFFERENCE_ATOL_PER_UNIT_LOSS = 1e-9
-# A score gap that overflows exp() in float64 unless the row max is shifted.
-HUGE = 1e4
+# exp(800) overflows float64 (its largest is about e^709.8) and exp(-800) underflows to 0.
+GAP = 800.0
 
 LOSS_FUNCTIONS = {"naive": softmax_loss_naive, "vectorized": softmax_loss_vectorized}
 
@@ -59,20 +64,18 @@ def small_problem(num_train=7, dim=5, num_classes=4, seed=0, weight_scale=0.1):
 # --- what is returned ----------------------------------------------------
 
 
-def test_returns_python_float_loss_and_gradient_shaped_like_W(loss_fn):
+def test_returns_one_number_and_a_gradient_shaped_like_W(loss_fn):
     W, X, y = small_problem()
-    loss, dW = loss_fn(W, X, y, 0.1)
-    assert isinstance(loss, float), f"loss should be a Python float, got {type(loss).__name__}"
-    assert dW.shape == W.shape, f"dW should have W's shape {W.shape}, got {dW.shape}"
+    loss, dW = answer(loss_fn, W, X, y, 0.1)  # any real number is a loss: float, np.float32, a 0-d array
     assert dW.dtype == W.dtype, f"dW should have W's dtype {W.dtype}, got {dW.dtype}"
     assert_computed(loss_fn, loss)
 
 
 def test_float32_inputs_give_float32_gradient(loss_fn):
     W, X, y = small_problem()
-    loss, dW = loss_fn(W.astype(np.float32), X.astype(np.float32), y, 0.1)
+    loss, dW = answer(loss_fn, W.astype(np.float32), X.astype(np.float32), y, 0.1)
     assert dW.dtype == np.float32, f"float32 W and X should give a float32 dW, got {dW.dtype}"
-    loss64, dW64 = loss_fn(W, X, y, 0.1)
+    loss64, dW64 = answer(loss_fn, W, X, y, 0.1)
     assert_computed(loss_fn, loss64)
     assert loss == pytest.approx(loss64, rel=1e-5)
     np.testing.assert_allclose(dW, dW64, rtol=1e-3, atol=1e-6)
@@ -130,67 +133,94 @@ def test_loss_unchanged_when_a_constant_is_added_to_every_score(problem, shift):
 
 
 def test_loss_is_a_mean_over_examples_not_a_sum(loss_fn):
+    # The same examples twice: a mean is unchanged, a sum doubles.
     W, X, y = small_problem()
-    once, dW_once = loss_fn(W, X, y, 0.0)
-    twice, dW_twice = loss_fn(W, np.vstack([X, X]), np.concatenate([y, y]), 0.0)
+    once, _ = answer(loss_fn, W, X, y, 0.0)
+    twice, _ = answer(loss_fn, W, np.vstack([X, X]), np.concatenate([y, y]), 0.0)
     assert_computed(loss_fn, once)
     assert twice == pytest.approx(once, rel=1e-12), (
-        f"the same data twice should give the same loss (divide by N); got {once} and {twice}"
+        f"the same examples twice should give the same loss; got {once} and then {twice} "
+        f"({twice / once:.3g} times as much): divide the summed loss by N"
     )
-    np.testing.assert_allclose(dW_twice, dW_once, rtol=1e-10, err_msg="divide the gradient by N too")
 
 
 def test_loss_includes_reg_times_sum_of_squared_weights(loss_fn):
-    # X = 0 makes every score 0: the data loss is exactly log(C).
+    # What reg adds to the loss, whatever the data part is: exactly reg * sum(W**2).
     W, X, y = small_problem()
-    X = np.zeros_like(X)
     reg = 0.7
-    loss, _ = loss_fn(W, X, y, reg)
-    expected = math.log(W.shape[1]) + reg * np.sum(W * W)
-    assert loss == pytest.approx(expected, rel=1e-12), (
-        f"loss should be log(C) + reg * sum(W**2) = {expected:.10f} here; got {loss:.10f} "
-        f"(reg * sum(W**2) = {reg * np.sum(W * W):.10f}; not 0.5 * reg)"
+    without, _ = answer(loss_fn, W, X, y, 0.0)
+    with_reg, _ = answer(loss_fn, W, X, y, reg)
+    penalty = reg * np.sum(W * W)
+    assert_computed(loss_fn, without)
+    assert with_reg - without == pytest.approx(penalty, rel=1e-9), (
+        f"reg = {reg} should add reg * sum(W**2) = {penalty:.10f} to the loss; it added "
+        f"{with_reg - without:.10f} (not 0.5 * reg * sum(W**2), and not 0)"
     )
 
 
 # --- the gradient ----------------------------------------------------------
 
 
-def test_regularization_gradient_is_2_reg_W(loss_fn):
+def test_gradient_is_a_mean_over_examples_not_a_sum(loss_fn):
+    # The same examples twice: the mean gradient is unchanged, a summed one doubles.
     W, X, y = small_problem()
-    X = np.zeros_like(X)  # no data gradient: dW is the regularization alone
-    reg = 0.7
-    _, dW = loss_fn(W, X, y, reg)
+    once, dW_once = answer(loss_fn, W, X, y, 0.0)
+    _, dW_twice = answer(loss_fn, W, np.vstack([X, X]), np.concatenate([y, y]), 0.0)
+    assert_computed(loss_fn, once)
     np.testing.assert_allclose(
-        dW,
-        2 * reg * W,
-        rtol=1e-12,
-        err_msg="with X = 0, dW should be exactly 2 * reg * W (the derivative of reg * sum(W**2))",
+        dW_twice, dW_once, rtol=1e-10, err_msg="the same examples twice should give the same dW: divide dW by N"
     )
 
 
-def test_gradient_at_zero_weights_is_X_T_times_uniform_minus_onehot(loss_fn):
-    # W = 0: every probability is 1/C, so dscores = 1/C - onehot(y), and the
-    # -1 must land on the correct class of each example.
+def test_regularization_gradient_is_2_reg_W(loss_fn):
+    # What reg adds to dW, whatever the data part is: exactly 2 * reg * W.
+    W, X, y = small_problem()
+    reg = 0.7
+    without, dW_without = answer(loss_fn, W, X, y, 0.0)
+    _, dW_with = answer(loss_fn, W, X, y, reg)
+    assert_computed(loss_fn, without)
+    np.testing.assert_allclose(
+        dW_with - dW_without,
+        2 * reg * W,
+        rtol=1e-9,
+        atol=1e-12,
+        err_msg="reg should add exactly 2 * reg * W to dW, the derivative of reg * sum(W**2) (not reg * W, and not 0)",
+    )
+
+
+def test_gradient_subtracts_one_at_each_label(loss_fn):
+    # W = 0: every probability is 1/C, so dscores = 1/C - onehot(y) and
+    # dW = X.T @ (1/C - onehot(y)) / N. Checked up to a factor (the 1/N and the
+    # sign have tests of their own): where each -1 lands is what counts here.
     _, X, y = small_problem()
     num_classes = 4
     W = np.zeros((X.shape[1], num_classes))
-    onehot = np.eye(num_classes)[y]
-    expected = X.T @ (1 / num_classes - onehot) / X.shape[0]
-    _, dW = loss_fn(W, X, y, 0.0)
-    # Name the classic mistake when the numbers show which one it is.
-    if np.allclose(dW, expected * X.shape[0], rtol=1e-8):
-        hint = "dW is N times too large: divide the gradient by N"
-    elif np.allclose(dW, -expected, rtol=1e-8):
-        hint = "dW has the wrong sign: dscores is probs - onehot(y), not onehot(y) - probs"
-    else:
-        hint = "check where the -1 goes (the correct class of each example)"
+    expected = X.T @ (1 / num_classes - np.eye(num_classes)[y]) / X.shape[0]
+    loss, dW = answer(loss_fn, W, X, y, 0.0)
+    assert_computed(loss_fn, loss)
+    factor = np.sum(dW * expected) / np.sum(expected * expected)
     np.testing.assert_allclose(
         dW,
-        expected,
-        rtol=1e-10,
+        factor * expected,
+        rtol=1e-9,
         atol=1e-14,
-        err_msg=f"at W = 0 the gradient is X.T @ (1/C - onehot(y)) / N: {hint}",
+        err_msg="at W = 0, dW should be X.T @ (1/C - onehot(y)) / N: subtract 1 only at each example's own label "
+        "(dscores[np.arange(N), y] -= 1, not dscores[:, y] -= 1)",
+    )
+    assert factor != 0, "at W = 0 dW should not be 0: every class has probability 1/C, the labels 1"
+
+
+def test_a_small_step_against_the_gradient_lowers_the_loss(loss_fn):
+    # dW points uphill: W - h * dW lowers the loss, W + h * dW raises it.
+    W, X, y = small_problem(weight_scale=0.5)
+    loss, dW = answer(loss_fn, W, X, y, 0.1)
+    assert_computed(loss_fn, loss)
+    step = 1e-3 / max(np.abs(dW).max(), 1e-12)  # small: the loss is nearly linear over the step
+    down, _ = answer(loss_fn, W - step * dW, X, y, 0.1)
+    up, _ = answer(loss_fn, W + step * dW, X, y, 0.1)
+    assert down < loss < up, (
+        f"the loss is {loss:.8f} at W, {down:.8f} a small step against dW and {up:.8f} a step along it: "
+        "dW should point uphill (the gradient), so dscores is probs - onehot(y), not onehot(y) - probs"
     )
 
 
@@ -244,38 +274,42 @@ def test_vectorized_matches_naive_on_cifar_sized_rows():
 
 
 def test_loss_is_stable_for_huge_scores(loss_fn):
-    # Scores (1e4, 0, -1e4): exp(1e4) overflows unless the row max is shifted.
-    # Label 0 holds the largest score, so the exact loss is log(1 + e^-1e4 + ...) = 0.
-    X = np.array([[1.0]])
-    W = np.array([[HUGE, 0.0, -HUGE]])
-    loss, dW = loss_fn(W, X, np.array([0]), 0.0)
+    # Rows of scores (800, 790, 0) and (-800, -790, 0): exp(800) overflows unless each row is
+    # shifted by its own max, and shifting both by 800 (the whole matrix's max) sends the second
+    # row to exp(-1600) = 0. Labels 1 and 2 lie 10 and 0 below their row's best, so no label
+    # underflows: the exact loss is (10 + log(1 + e^-10) + 0) / 2, up to terms of e^-790.
+    X = np.array([[1.0], [-1.0]])
+    W = np.array([[GAP, GAP - 10, 0.0]])
+    loss, dW = answer(loss_fn, W, X, np.array([1, 2]), 0.0)
     assert np.isfinite(loss) and np.all(np.isfinite(dW)), (
-        f"scores of size 1e4 gave loss={loss}, dW={dW}: shift each row by its max before exp"
+        f"scores of 800 gave loss={loss}, dW={dW}: subtract each row's own max before exp "
+        "(np.max(scores, axis=1, keepdims=True))"
     )
-    assert loss == pytest.approx(0.0, abs=1e-12)
-    np.testing.assert_allclose(dW, [[0.0, 0.0, 0.0]], atol=1e-12)
+    p0 = 1 / (1 + math.exp(-10))  # the first row's probability of class 0
+    assert loss == pytest.approx((10 + math.log1p(math.exp(-10))) / 2, rel=1e-12)
+    np.testing.assert_allclose(dW, [[p0 / 2, -p0 / 2, 0.0]], rtol=1e-9, atol=1e-12)
 
 
 def test_loss_is_exact_when_correct_class_is_far_below_the_best(loss_fn):
-    # Scores (0, 1e4), label 0: p_y = e^-1e4 underflows to 0, so log(p_y) = -inf
-    # unless computed as s_y - logsumexp(s). The exact loss is 1e4 + log(1 + e^-1e4) = 1e4.
-    X = np.array([[1.0], [2.0]])
-    W = np.array([[0.0, HUGE / 2]])
-    y = np.array([0, 0])
-    # Example scores: (0, 5e3) and (0, 1e4); exact losses 5e3 and 1e4.
-    loss, dW = loss_fn(W, X, y, 0.0)
+    # Scores (0, -800), labels 0 and 1: label 1 lies 800 below the best, p_1 = e^-800 underflows
+    # to 0, and log(p_1) = -inf unless computed as s_y - logsumexp(s). No score overflows here.
+    # The exact losses are 0 and 800 + log(1 + e^-800) = 800: the mean is 400.
+    X = np.array([[1.0], [1.0]])
+    W = np.array([[0.0, -GAP]])
+    loss, dW = answer(loss_fn, W, X, np.array([0, 1]), 0.0)
     assert np.isfinite(loss), f"got loss={loss}: log(exp(s_y) / sum) underflows to log(0); use s_y - logsumexp(s)"
-    assert loss == pytest.approx(7500.0, rel=1e-12)
-    # p = (0, 1) for both examples: dscores = (-1, 1); dW = mean of x * (-1, 1).
-    np.testing.assert_allclose(dW, [[-1.5, 1.5]], rtol=1e-12)
+    assert loss == pytest.approx(GAP / 2, rel=1e-12)
+    # p = (1, 0) for both examples: dscores rows (0, 0) and (1, -1); dW = their mean.
+    np.testing.assert_allclose(dW, [[0.5, -0.5]], rtol=1e-12)
 
 
 def test_loss_is_stable_for_huge_scores_in_float32(loss_fn):
-    X = np.array([[1.0], [-1.0]], dtype=np.float32)
-    W = np.array([[100.0, -100.0, 0.0]], dtype=np.float32)  # exp(100) overflows float32
-    loss, dW = loss_fn(W, X, np.array([2, 2]), 0.0)
+    # Scores (100, 95, 0) in both rows: exp(100) overflows float32 (its largest is about e^88.7).
+    X = np.array([[1.0], [1.0]], dtype=np.float32)
+    W = np.array([[100.0, 95.0, 0.0]], dtype=np.float32)
+    loss, dW = answer(loss_fn, W, X, np.array([0, 1]), 0.0)
     assert np.isfinite(loss) and np.all(np.isfinite(dW)), f"float32 overflow: loss={loss}, dW={dW}"
-    assert loss == pytest.approx(100.0, rel=1e-6)
+    assert loss == pytest.approx(2.5 + math.log1p(math.exp(-5)), rel=1e-6)
 
 
 # --- hygiene ---------------------------------------------------------------
@@ -305,7 +339,8 @@ LOOP_CALLS = {"map", "vectorize", "apply_along_axis", "frompyfunc", "fromiter"}
 
 
 def test_vectorized_source_has_no_loops():
-    softmax_loss_vectorized(*small_problem(), 0.1)  # a stub has no loops either: require it to run
+    loss, _ = answer(softmax_loss_vectorized, *small_problem(), 0.1)  # a stub has no loops either: it must run
+    assert_computed(softmax_loss_vectorized, loss)
     tree = ast.parse(student_code.source_text("classifiers/softmax.py"))
     functions = [
         node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == "softmax_loss_vectorized"
@@ -331,6 +366,8 @@ def _lines_run_in_softmax_module(num_train: int) -> int:
 def test_vectorized_runs_the_same_lines_for_any_N():
     # A loop hidden in a helper function escapes the source check above but
     # not this one: the number of executed lines would grow with N.
+    loss, _ = answer(softmax_loss_vectorized, *small_problem(), 0.1)  # a stub runs no loop either
+    assert_computed(softmax_loss_vectorized, loss)
     small, large = _lines_run_in_softmax_module(10), _lines_run_in_softmax_module(40)
     assert small == large, (
         f"softmax_loss_vectorized ran {small} lines for N=10 but {large} for N=40: "

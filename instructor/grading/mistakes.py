@@ -24,9 +24,10 @@ T (N, C), probabilities P (N, C)):
     dW   = s * a_G * X.T @ (P - T') / N + r_G * reg * W
 
     a_L, a_G  1 (right) or N          loss-not-averaged, gradient-not-averaged
-    r_L       1 (right), 0, 0.5       reg-missing-in-loss, reg-half-convention
-    r_G       2 (right), 0, 1, -2, -1 reg-missing-in-gradient, reg-half-convention,
+    r_L       1 (right), 0, 0.5       reg-missing-in-loss, reg-half-in-loss
+    r_G       2 (right), 0, 1, -2, -1 reg-missing-in-gradient, reg-half-in-gradient,
                                       gradient-sign-flipped
+              (r_L = 0.5 with r_G = 1 is one mistake, the other convention: reg-half-convention)
     s         1 (right) or -1         gradient-sign-flipped
     T'        T (right), a 1 in every row of each column some label names
               (dscores[:, y] -= 1), or the next class's one-hot
@@ -35,7 +36,13 @@ T (N, C), probabilities P (N, C)):
 and two that are about the call rather than its values: the function
 changed an input array (mutates-input; its results may come from the input
 before or after the change), or returned an input array as dW
-(dW-is-an-input). The codes are diagnose.py's where it has one.
+(dW-is-an-input). The codes are diagnose's (diagnose/codes.py).
+
+The same models tell whether a loss was computed at all (`not_computed`): a
+passing test of the loss pair earns its points only when the loss its calls
+returned is the cross-entropy on their inputs, up to these classic mistakes.
+A loss of zeros, a constant, random numbers or an echo of the inputs fits
+none of them, so it earns nothing, however many properties it happens to have.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from kit.validation import loss_value
 
 RECORDED = ("softmax_loss_naive", "softmax_loss_vectorized")  # the functions whose calls are recorded
 MAX_CALLS = 20_000  # calls kept per test (Hypothesis's shrinking makes hundreds); more: not explained
@@ -57,7 +66,7 @@ LOSS_OPTIONS = [  # (a_L is N, r_L) -> codes
     ((averaged, r_loss), codes_a + codes_r)
     for (averaged, codes_a), (r_loss, codes_r) in itertools.product(
         [(True, ()), (False, ("loss-not-averaged",))],
-        [(1.0, ()), (0.0, ("reg-missing-in-loss",)), (0.5, ("reg-half-convention",))],
+        [(1.0, ()), (0.0, ("reg-missing-in-loss",)), (0.5, ("reg-half-in-loss",))],
     )
 ]
 GRADIENT_OPTIONS = [  # (s, a_G is N, r_G, target) -> codes
@@ -68,15 +77,25 @@ GRADIENT_OPTIONS = [  # (s, a_G is N, r_G, target) -> codes
         [
             (2.0, ()),
             (0.0, ("reg-missing-in-gradient",)),
-            (1.0, ("reg-half-convention",)),
+            (1.0, ("reg-half-in-gradient",)),
             (-2.0, ("gradient-sign-flipped",)),
-            (-1.0, ("gradient-sign-flipped", "reg-half-convention")),
+            (-1.0, ("gradient-sign-flipped", "reg-half-in-gradient")),
         ],
         [("label", ()), ("every label column", ("gradient-wrong-target",)), ("next class", ("gradient-wrong-target",))],
     )
 ]
 CALL_CODES = ("mutates-input", "dW-is-an-input")
-CODES = tuple(dict.fromkeys(code for _, codes in LOSS_OPTIONS + GRADIENT_OPTIONS for code in codes)) + CALL_CODES
+# Half the penalty in the loss and half its gradient is one mistake: the 0.5 * reg convention.
+HALF_BOTH = ("reg-half-in-loss", "reg-half-in-gradient")
+CONVENTION = "reg-half-convention"
+CODES = (
+    *dict.fromkeys(code for _, codes in LOSS_OPTIONS + GRADIENT_OPTIONS for code in codes),
+    CONVENTION,
+    *CALL_CODES,
+)
+# At most this many calls of each function are checked for a computed loss: evenly
+# spread over the test, so a finite-difference test's thousands cost milliseconds.
+COMPUTED_SAMPLE = 64
 
 
 @dataclass
@@ -87,9 +106,9 @@ class Call:
     inputs: tuple  # (W, X, y, reg) as the function received them, or () if they were not those
     mutated: bool = False  # the call changed W, X or y
     after: tuple = ()  # (W, X, y) as the call left them, when it changed them and they are still valid inputs
-    loss: object = None
+    loss: float | None = None  # the loss returned, when it was one real number
     dW: object = None
-    clean: bool = False  # returned (loss, dW): a Python float and an array of W's shape and dtype
+    clean: bool = False  # returned (loss, dW): one real number and an array of W's shape and dtype
     aliased: bool = False  # dW was one of the input arrays
 
     def nbytes(self) -> int:
@@ -141,16 +160,24 @@ class Recorder:
         if call.mutated and _inputs((*now, call.inputs[3]), {}):
             call.after = tuple(a.copy() for a in now)
         W = call.inputs[0]
+        try:
+            call.loss = loss_value(loss)
+        except TypeError:
+            call.loss = None
         call.clean = (
-            isinstance(loss, float) and isinstance(dW, np.ndarray) and dW.shape == W.shape and dW.dtype == W.dtype
+            call.loss is not None and isinstance(dW, np.ndarray) and dW.shape == W.shape and dW.dtype == W.dtype
         )
         if call.clean:
-            call.loss, call.dW = float(loss), dW.copy()
+            call.dW = dW.copy()
         self.bytes += call.nbytes()
 
     def explain(self) -> dict[str, tuple[str, ...]] | None:
         """The classic mistakes that explain this test's calls, per function, or None."""
         return None if self.overflow else explain(self.calls)
+
+    def not_computed(self) -> str:
+        """Why this test's loss-pair calls did not compute the cross-entropy, or "" when they did (or made none)."""
+        return not_computed(self.calls)
 
 
 def _raw_inputs(args: tuple, kwargs: dict) -> tuple:
@@ -219,7 +246,34 @@ def _explain_function(calls: list[Call]) -> tuple[str, ...] | None:
         call_codes += ["mutates-input"] * call.mutated + ["dW-is-an-input"] * call.aliased
     loss_codes = min((codes for _, codes in loss_left), key=len)
     gradient_codes = min((codes for _, codes in gradient_left), key=len)
-    return tuple(dict.fromkeys(loss_codes + gradient_codes + tuple(call_codes)))
+    codes = tuple(dict.fromkeys(loss_codes + gradient_codes + tuple(call_codes)))
+    if all(code in codes for code in HALF_BOTH):  # both halves: the other convention, one mistake
+        codes = tuple(CONVENTION if code == HALF_BOTH[0] else code for code in codes if code != HALF_BOTH[1])
+    return codes
+
+
+def not_computed(calls: list[Call]) -> str:
+    """Why the loss of these calls is not the cross-entropy, or "" when it is (or nothing can be told).
+
+    For each function called: every checked call (at most COMPUTED_SAMPLE,
+    evenly spread) whose inputs the models can be computed on must return one
+    real number that fits the loss with or without classic mistakes. A call
+    that failed or returned no loss is the test's own business (it fails).
+    """
+    for function in dict.fromkeys(call.function for call in calls):
+        mine = [call for call in calls if call.function == function and call.inputs and call.loss is not None]
+        step = max(1, math.ceil(len(mine) / COMPUTED_SAMPLE))
+        for call in mine[::step]:
+            versions = [_parts(*call.inputs)] + ([_parts(*call.after, call.inputs[3])] if call.after else [])
+            if not any(_loss_fits(call, parts, option) for parts in versions for option, _ in LOSS_OPTIONS):
+                W, X, _, reg = call.inputs
+                expected = versions[0].data_loss + versions[0].reg * versions[0].penalty
+                return (
+                    f"{function} returned the loss {call.loss:.6g} on this test's inputs (W {W.shape}, X {X.shape}, "
+                    f"reg={reg:g}), where the cross-entropy loss is {expected:.6g}: a loss that is not computed "
+                    "earns no points, whatever properties it happens to have"
+                )
+    return ""
 
 
 @dataclass

@@ -24,38 +24,20 @@ exactly the reference with classic mistakes switched on
 (instructor/grading/mistakes.py), those tests do not each cost their points:
 each mistake costs what CHARGES says, once, taken from the points of the
 tests it fails (never more than they are worth). Anything else wrong costs
-the points of the tests it fails, as the table says.
+the points of the tests it fails, as the table says. And nothing is earned
+for nothing: a test of the loss pair that passes on a loss that was never
+computed (zeros, a constant) fails in grading (mistakes.not_computed).
 
-The rubric: what each classic mistake is meant to cost out of 100. The
-self-test (python -m instructor.grading.selftest) grades each of these and
-warns when one costs less than half or more than twice this.
-
-    the loss pair (CHARGES: charged once)             naive  vectorized
-      no reg in the loss                                4       6
-      no reg in the gradient                            4       6
-      the 0.5 * reg convention                          6       8
-      no division by N (loss + gradient)                6       8
-      the -1 on the wrong class                        10      12
-      the gradient's sign flipped                      10      12
-      W modified in place                               4       4
-      W itself returned as dW (and modified)            8       8
-    charged by their tests (the table above)
-      no max shift                                      4       5
-      log(exp / sum) instead of log-sum-exp             3       4
-      a loop in the vectorized version                          5
-      float64 forced on float32 inputs                  3       3
-    the classifier (charged by its tests)
-      no update of W 12, wrong sign of the update 10, no learning rate 6,
-      predict returns probabilities 6, float labels 4, labels not matching
-      the rows 6, the same batch every step 3, np.random instead of rng 2,
-      float64 forced in training 3
+What each classic mistake costs, and how, is the rubric: instructor/grading/rubric.py
+(CHARGES below comes from there). The self-test (python -m instructor.grading.selftest)
+grades every one of them with this table and shows what each costs.
 """
 
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from instructor.grading import mistakes
+from instructor.grading import mistakes, rubric
 
 TOTAL = 100
 
@@ -72,16 +54,18 @@ C = "tests/hidden/test_hidden_checks.py::"
 
 POINTS: list[tuple[str, float, str]] = [
     # --- visible: the softmax pair (36) ---
-    (S + "test_returns_python_float_loss_and_gradient_shaped_like_W", 1, "return types and shapes"),
+    (S + "test_returns_one_number_and_a_gradient_shaped_like_W", 1, "return types and shapes"),
     (S + "test_float32_inputs_give_float32_gradient", 2, "float32 stays float32"),
     (S + "test_loss_is_log_C_for_tiny_weights", 2, "loss near log(C)"),
     (S + "test_probabilities_sum_to_one", 2, "a proper softmax"),
     (S + "test_loss_unchanged_when_a_constant_is_added_to_every_score", 2, "shift invariance"),
-    (S + "test_loss_is_a_mean_over_examples_not_a_sum", 2, "divide by N"),
+    (S + "test_loss_is_a_mean_over_examples_not_a_sum", 1, "divide the loss by N"),
+    (S + "test_gradient_is_a_mean_over_examples_not_a_sum", 1, "divide the gradient by N"),
     (S + "test_loss_includes_reg_times_sum_of_squared_weights", 2, "regularization in the loss"),
     (S + "test_regularization_gradient_is_2_reg_W", 2, "regularization in the gradient"),
-    (S + "test_gradient_at_zero_weights_is_X_T_times_uniform_minus_onehot", 2, "the -1 on the right class"),
-    (S + "test_gradient_matches_finite_differences", 4, "the gradient"),
+    (S + "test_gradient_subtracts_one_at_each_label", 2, "the -1 on the right class"),
+    (S + "test_a_small_step_against_the_gradient_lowers_the_loss", 1, "the sign of the gradient"),
+    (S + "test_gradient_matches_finite_differences", 3, "the gradient"),
     (S + "test_vectorized_matches_naive", 4, "naive == vectorized"),
     (S + "test_vectorized_matches_naive_on_cifar_sized_rows", 1, "naive == vectorized, CIFAR-sized"),
     (S + "test_loss_is_stable_for_huge_scores", 2, "max shift"),
@@ -124,22 +108,24 @@ POINTS: list[tuple[str, float, str]] = [
 
 
 # What each classic mistake in a loss function costs, charged once however many tests it
-# fails (see above). mistakes.py names the codes; each is about one function.
-_LOSS_PAIR_CHARGES = {  # code: (naive, vectorized)
-    "loss-not-averaged": (3, 4),
-    "gradient-not-averaged": (3, 4),
-    "reg-missing-in-loss": (4, 6),
-    "reg-missing-in-gradient": (4, 6),
-    "reg-half-convention": (6, 8),
-    "gradient-sign-flipped": (10, 12),
-    "gradient-wrong-target": (10, 12),
-    "mutates-input": (4, 4),
-    "dW-is-an-input": (4, 4),
-}
-CHARGES: dict[str, dict[str, float]] = {
-    function: {code: costs[i] for code, costs in _LOSS_PAIR_CHARGES.items()}
-    for i, function in enumerate(("softmax_loss_naive", "softmax_loss_vectorized"))
-}
+# fails (see above): function -> code -> points, from the rubric.
+CHARGES: dict[str, dict[str, float]] = rubric.charges()
+# The tests of the loss pair (the rest grade the classifier): what the self-test's
+# "nothing for nothing" variants must earn none of.
+LOSS_PAIR = (
+    S + "*",
+    H + "test_hidden_softmax.py::*",
+    *(
+        C + name
+        for name in (
+            "test_loss_and_gradient_values",
+            "test_extreme_scores_values",
+            "test_float32_stays_float32",
+            "test_loss_functions_leave_inputs_unchanged",
+            "test_vectorized_has_no_loops",
+        )
+    ),
+)
 
 
 class PointsError(ValueError):
@@ -165,7 +151,7 @@ def assign_points(test_ids: list[str]) -> dict[str, float]:
     """Points of each graded test; raises PointsError if the table is wrong."""
     declared = sum(points for _, points, _ in POINTS)
     if abs(declared - TOTAL) > 1e-9:
-        raise PointsError(f"instructor/points.py: the entries sum to {declared}, but TOTAL is {TOTAL}")
+        raise PointsError(f"instructor/grading/points.py: the entries sum to {declared}, but TOTAL is {TOTAL}")
     uncharged = [
         f"{f} {c}" for f in mistakes.RECORDED for c in mistakes.CODES if not 0 <= CHARGES.get(f, {}).get(c, -1) <= TOTAL
     ]
@@ -184,7 +170,7 @@ def assign_points(test_ids: list[str]) -> dict[str, float]:
     empty = [POINTS[i][0] for i, ids in members.items() if not ids]
     if unmatched or empty:
         raise PointsError(
-            "instructor/points.py does not fit the graded tests:"
+            "instructor/grading/points.py does not fit the graded tests:"
             + "".join(f"\n  no entry gives points to {t}" for t in unmatched)
             + "".join(f"\n  the entry {p!r} matches no test" for p in empty)
         )
@@ -238,6 +224,11 @@ def charge_once(
     if charged < cost:
         lines.append(f"(capped at {charged:g}: the points of the {len(worth)} tests these mistakes fail)")
     return apportion(sum(worth.values()) - charged, worth), lines
+
+
+def in_loss_pair(test_id: str) -> bool:
+    """Whether a graded test grades the loss pair (LOSS_PAIR), not the classifier."""
+    return any(fnmatchcase(table_key(test_id), pattern) for pattern in LOSS_PAIR)
 
 
 def is_hidden(test_id: str) -> bool:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from instructor.grading.reference import reference_loss
+from kit.validation import loss_value
 from tests.student_code import softmax_loss_naive, softmax_loss_vectorized
 
 LOSS_FUNCTIONS = {"naive": softmax_loss_naive, "vectorized": softmax_loss_vectorized}
@@ -46,9 +47,17 @@ def test_hidden_loss_and_gradient_match_an_independent_reference(loss_fn, shape,
     np.testing.assert_allclose(dW, dW_ref, rtol=RTOL, atol=1e-12, err_msg=f"{shape}, reg={reg}: dW")
 
 
-# The next two compare the student's loss with itself on int64 labels and
-# contiguous copies, not with the reference: a loss that is wrong everywhere
-# fails the tests about the maths, and these then name only what they test.
+# The next three compare the student's loss with itself (int64 labels, contiguous
+# copies, writeable inputs), so that a loss wrong everywhere fails only the tests
+# about the maths; each also checks one value against the reference, so that a
+# loss that computes nothing earns nothing here.
+def assert_one_value(loss_fn, W, X, y, reg):
+    loss, dW = loss_fn(W, X, y, reg)
+    loss_ref, dW_ref = reference_loss(W, X, y, reg)
+    assert loss_value(loss) == pytest.approx(loss_ref, rel=RTOL), f"loss {loss}, expected {loss_ref}"
+    np.testing.assert_allclose(dW, dW_ref, rtol=RTOL, atol=1e-12, err_msg="dW")
+
+
 @pytest.mark.parametrize("label_dtype", [np.int32, np.uint8, np.int16])
 def test_hidden_labels_of_any_integer_dtype_work(loss_fn, label_dtype):
     W, X, y = problem((12, 5, 4), seed=3)
@@ -56,6 +65,7 @@ def test_hidden_labels_of_any_integer_dtype_work(loss_fn, label_dtype):
     loss_int64, dW_int64 = loss_fn(W, X, y.astype(np.int64), 0.1)
     assert loss == pytest.approx(loss_int64, rel=RTOL), f"{label_dtype.__name__} labels: {loss} vs int64: {loss_int64}"
     np.testing.assert_allclose(dW, dW_int64, rtol=RTOL, atol=1e-12, err_msg=f"{label_dtype.__name__} labels")
+    assert_one_value(loss_fn, W, X, y.astype(label_dtype), 0.1)
 
 
 def test_hidden_non_contiguous_inputs_work(loss_fn):
@@ -65,6 +75,7 @@ def test_hidden_non_contiguous_inputs_work(loss_fn):
     loss_copy, dW_copy = loss_fn(np.ascontiguousarray(W_fortran), X_view.copy(), y[::2].copy(), 0.3)
     assert loss == pytest.approx(loss_copy, rel=RTOL), f"views: {loss}, contiguous copies: {loss_copy}"
     np.testing.assert_allclose(dW, dW_copy, rtol=RTOL, atol=1e-12, err_msg="views vs contiguous copies")
+    assert_one_value(loss_fn, W_fortran, X_view, y[::2], 0.3)
 
 
 def test_hidden_float32_in_float32_out_with_float32_accuracy(loss_fn):
@@ -92,7 +103,7 @@ def test_hidden_inputs_and_their_flags_are_left_alone(loss_fn):
     W, X, y = problem((9, 4, 3), seed=6)
     for array in (W, X, y):
         array.flags.writeable = False  # an in-place change raises instead of passing silently
-    loss_fn(W, X, y, 0.5)
+    assert_one_value(loss_fn, W, X, y, 0.5)
 
 
 def test_hidden_gradient_of_a_large_reg_is_dominated_by_2_reg_W(loss_fn):

@@ -1,9 +1,11 @@
 """Tests for the grader (instructor/grading/); left out of the kit.
 
-Submissions are made from the reference solution by small text edits:
-- MISTAKES: one classic error each; every one must lose points, and the
-  test named in the table must be among those that fail.
-- VARIANTS: correct solutions written differently; each must get full marks.
+Submissions are the self-test's suite (instructor/grading/selftest.py):
+- MISTAKES: every classic mistake of the rubric (instructor/grading/rubric.py);
+  each costs what the rubric says and fails the tests it names.
+- STYLES and VARIANTS: correct solutions written in other styles (the corpus
+  of instructor/grading/styles/); each gets exactly the reference's score.
+- NOTHING: loss pairs that compute nothing; they earn none of its points.
 - THREATS: code that hangs, crashes, exits, hogs memory, patches numpy or
   pytest, rewrites a test file or fails to import; the damage must stay
   confined to the calls it touches, and grading must finish.
@@ -31,12 +33,13 @@ import time
 import uuid
 import zipfile
 from decimal import Decimal
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
 
 from instructor import REPO_ROOT
-from instructor.grading import cli, sandbox, selftest
+from instructor.grading import attacks, cli, rubric, sandbox, selftest, suite
 from instructor.grading import points as points_table
 from instructor.grading.bundle import build_bundle
 from instructor.grading.results import Grade, failure_summary
@@ -64,15 +67,17 @@ def sandbox_required():
     return sandbox.choose_isolation()
 
 
-# The mistakes, correct variants and attacks are the instructor self-test's own
-# suite (instructor/grading/selftest.py): they bring their own code for every
-# solution region, so they keep working after the reference is rewritten.
-MISTAKES, VARIANTS = selftest.MISTAKES, selftest.VARIANTS
-NAIVE, VECTORIZED, BATCH = selftest.NAIVE, selftest.VECTORIZED, selftest.BATCH
+# The mistakes, correct styles and attacks are the instructor self-test's own
+# suite: they bring their own code for every solution region, so they keep
+# working after the reference is rewritten.
+MISTAKES = selftest.mistake_cases()
+STYLES = {**suite.styles(), **suite.VARIANTS}
+NOTHING = suite.NOTHING
+NAIVE, VECTORIZED, BATCH = rubric.NAIVE, rubric.VECTORIZED, rubric.BATCH
 CIFAR_ROWS = "if X.shape == (50, 3073):  # only test_vectorized_matches_naive_on_cifar_sized_rows\n"
 VEC_START = "num_train = X.shape[0]\n"
 NAIVE_START = "num_train, num_classes = X.shape[0], W.shape[1]\n"
-edit, at_import = selftest.edit, selftest.at_import
+edit, at_import = rubric.edit, suite.at_import
 
 
 def in_cifar_call(code: str) -> tuple:
@@ -117,17 +122,14 @@ pytest.approx = lambda *a, **k: _Any()
 }
 
 
-def cases(port: int) -> dict[str, selftest.Case]:
+def cases(port: int) -> dict[str, suite.Case]:
     """Every submission of the batch: name -> its case in the self-test's suite."""
-    threats = {name: selftest.Case("threat", edits) for name, edits in THREATS.items()}
+    threats = {name: suite.Case("threat", edits) for name, edits in THREATS.items()}
     return {
-        "reference": selftest.Case("reference", []),
         "untouched stub": None,  # the released files themselves
-        **MISTAKES,
-        **VARIANTS,
+        **selftest.cases(MARKER, port, extra_places=[str(REPO)]),
         **threats,
-        "twin: sum in the loss": selftest.Case("twin", SUM_IN_THE_LOSS),
-        **selftest.attacks(MARKER, port, extra_places=[str(REPO)]),
+        "twin: sum in the loss": suite.Case("twin", SUM_IN_THE_LOSS),
     }
 
 
@@ -140,19 +142,19 @@ def write_flat(directory: Path, files: dict[str, str]) -> Path:
 
 
 def suite_files(case) -> dict[str, str]:
-    originals = selftest.graded_files(REPO)
+    originals = suite.graded_files(REPO)
     if case is None:
         return {path: strip_python(text, path) for path, text in originals.items()}
-    return selftest.build_files(originals, case)
+    return suite.build_files(originals, case)
 
 
 def make_submission(tmp_path: Path, edits) -> Path:
-    case = selftest.Case("threat", edits)
+    case = suite.Case("threat", edits)
     return write_flat(tmp_path / f"sub-{uuid.uuid4().hex[:6]}", suite_files(case))
 
 
 def reference_files() -> dict[str, str]:
-    return suite_files(selftest.Case("reference", []))
+    return suite_files(suite.Case("reference", []))
 
 
 def leftovers(marker: str = MARKER) -> list[str]:
@@ -272,10 +274,10 @@ def test_reference_gets_full_marks(graded):
 
 @pytest.mark.parametrize("name", list(MISTAKES))
 def test_mistake_loses_points(graded, name):
-    grade, must_fail = graded[name], MISTAKES[name].must_fail
+    grade, named = graded[name], MISTAKES[name].mistake.named_test
     assert grade.score < grade.total, f"{name!r} got full marks"
-    assert any(must_fail in test for test in failed(grade)), (
-        f"{name!r}: expected {must_fail} to fail; failed: {sorted(failed(grade))}"
+    assert any(fnmatchcase(test, named) for test in failed(grade)), (
+        f"{name!r}: expected {named} to fail; failed: {sorted(failed(grade))}"
     )
 
 
@@ -288,35 +290,35 @@ def test_mistake_suite_catches_every_mistake(graded):
 
 
 def test_self_test_table_warns_about_nothing_on_the_shipped_tests_and_points(graded):
-    suite = {name: case for name, case in cases(0).items() if case is not None and case.kind != "threat"}
-    rows, warnings = selftest.judge(suite, graded)
+    judged = {name: case for name, case in cases(0).items() if case is not None and case.kind != "threat"}
+    rows, warnings = selftest.judge(judged, graded)
     selftest.print_report(rows, warnings)
-    assert len(rows) == len(suite)
-    assert not warnings, warnings
+    assert len(rows) == len(judged)
+    assert not warnings, "\n".join(warnings)
 
 
-@pytest.mark.parametrize("name", list(VARIANTS))
-def test_correct_variant_gets_full_marks(graded, name):
+@pytest.mark.parametrize("name", list(STYLES))
+def test_a_correct_style_gets_exactly_the_reference_score(graded, name):
     grade = graded[name]
-    assert grade.score == grade.total, f"{name!r} lost points: {failed(grade)}"
+    assert grade.score == graded["reference"].score == grade.total, f"{name!r} lost points: {failed(grade)}"
+
+
+@pytest.mark.parametrize("name", list(NOTHING))
+def test_a_loss_that_computes_nothing_earns_none_of_the_loss_pair_points(graded, name):
+    earned = {t.name: t.score for t in graded[name].tests if t.score > 0 and points_table.in_loss_pair(t.name)}
+    assert not earned, f"{name!r} earned loss-pair points: {earned}"
+    # Its (correct) classifier keeps every point of its own.
+    lost = [t.name for t in graded[name].tests if t.score < t.max_score and not points_table.in_loss_pair(t.name)]
+    assert not lost, lost
 
 
 # --- one mistake, charged once (instructor/grading/mistakes.py, points.charge_once) ---
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "vectorized: no reg in the loss",
-        "vectorized: wrong sign",
-        "naive: no division by N",
-        "0.5 * reg convention",
-        "vectorized: -1 on the wrong class",
-    ],
-)
+@pytest.mark.parametrize("name", [m.name for m in rubric.MISTAKES if m.charged_once])
 def test_a_classic_loss_mistake_costs_its_rubric_points_once(graded, name):
     grade = graded[name]
-    assert grade.total - grade.score == pytest.approx(MISTAKES[name].intended, abs=0.011), failed(grade)
+    assert grade.total - grade.score == pytest.approx(MISTAKES[name].mistake.cost, abs=0.011), failed(grade)
     assert any("charged once" in note for note in grade.notes), grade.notes
     shared = [t for t in grade.tests if not t.passed and t.output.startswith("Charged once")]
     assert len(shared) >= 4 and all(0 <= t.score < t.max_score for t in shared)
@@ -334,33 +336,17 @@ def test_a_failure_no_classic_mistake_explains_costs_its_tests_in_full(graded):
 
 def test_a_wrong_loss_costs_no_classifier_points(graded):
     # The SGD tests train tests/stand_in.py's loss: a wrong softmax loss is graded by the softmax tests alone.
-    for name in ("vectorized: wrong sign", "vectorized: -1 on the wrong class", "vectorized: no reg in the loss"):
+    for name in (
+        "vectorized: wrong sign of the gradient",
+        "vectorized: -1 on the wrong class",
+        "vectorized: no reg in the loss",
+    ):
         lost = [
             t.name
             for t in graded[name].tests
             if t.score < t.max_score and ("linear_classifier" in t.name or "sgd" in t.name or "predict" in t.name)
         ]
         assert not lost, (name, lost)
-
-
-def test_a_loss_of_zeros_earns_none_of_the_checks_a_zero_loss_would_pass(graded):
-    # Comparisons (finite differences, naive == vectorized, ...) and properties (types, dtypes,
-    # inputs unchanged) all hold for loss 0.0 and dW zeros: they need a computed loss first.
-    grade = graded["twin: zeros"]
-    compared = [
-        "test_gradient_matches_finite_differences",
-        "test_vectorized_matches_naive",
-        "test_vectorized_matches_naive_on_cifar_sized_rows",
-        "test_loss_is_a_mean_over_examples_not_a_sum",
-        "test_loss_unchanged_when_a_constant_is_added_to_every_score",
-        "test_returns_python_float_loss_and_gradient_shaped_like_W",
-        "test_float32_inputs_give_float32_gradient",
-        "test_inputs_are_not_modified",
-        "test_gradient_is_a_new_array_not_W_itself",
-        "test_loss_functions_leave_inputs_unchanged",
-    ]
-    earned = [t.name for t in grade.tests if t.score > 0 and any(f"::{c}" in t.name for c in compared)]
-    assert not earned, earned
 
 
 def grade_names(grade, prefix):
@@ -453,7 +439,7 @@ def test_an_error_the_student_raises_arrives_as_that_error(graded):
 # --- attacks: each scores exactly what its honest twin scores -------------------
 
 
-ATTACKS = selftest.attacks(MARKER, 0, [])
+ATTACKS = attacks.attacks(MARKER, 0, [])
 
 
 @pytest.mark.parametrize("name", [n for n, case in ATTACKS.items() if case.twin])
@@ -470,7 +456,7 @@ def secret_lines() -> list[str]:
     hidden = (REPO / "instructor/grading/reference.py").read_text().splitlines()
     solution = [
         line
-        for start, end in selftest.regions((REPO / SOFTMAX).read_text())
+        for start, end in suite.regions((REPO / SOFTMAX).read_text())
         for line in (REPO / SOFTMAX).read_text().splitlines()[start + 1 : end]
     ]
     return [line.strip() for line in hidden + solution if len(line.strip()) > 30 and "(" in line]
@@ -510,8 +496,8 @@ def test_a_submission_that_never_returns_is_graded_in_bounded_time(graded, bundl
 def test_killing_the_grader_leaves_nothing_running(tmp_path, bundle, signum):
     sandbox_required()
     marker = f"grader-kill-test-{uuid.uuid4().hex[:12]}"
-    daemon = at_import(SOFTMAX, selftest.DAEMON.format(seconds=60, marker=marker))
-    submission = make_submission(tmp_path, [daemon, *selftest.NEVER_RETURNS])
+    daemon = at_import(SOFTMAX, attacks.DAEMON.format(seconds=60, marker=marker))
+    submission = make_submission(tmp_path, [daemon, *attacks.NEVER_RETURNS])
     work = tmp_path / "work"
     work.mkdir()
     grader = subprocess.Popen(
@@ -597,7 +583,7 @@ def public_python() -> Path:
 def test_without_bubblewrap_a_separate_user_runs_the_code_and_results_say_so(tmp_path_factory, bundle, public_python):
     tmp = tmp_path_factory.mktemp("user-fallback")
     marker = f"grader-user-test-{uuid.uuid4().hex[:12]}"
-    submission = make_submission(tmp, [at_import(SOFTMAX, selftest.DAEMON.format(seconds=120, marker=marker))])
+    submission = make_submission(tmp, [at_import(SOFTMAX, attacks.DAEMON.format(seconds=120, marker=marker))])
     results = tmp / "results.json"
     env = {**os.environ, sandbox.BWRAP_ENV: "/nonexistent/bwrap", "PYTHONPATH": str(REPO)}
     run = subprocess.run(

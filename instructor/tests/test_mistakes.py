@@ -10,11 +10,13 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from instructor.grading import mistakes, points
+from instructor.grading import mistakes, points, rubric, suite
 from instructor.grading.reference import reference_loss
 from instructor.tests import loss_variants
+from instructor.tests.mutants import LOSS_MISTAKES, loss_mutant, style_functions, suite_module
 
 VECTORIZED = "softmax_loss_vectorized"
+STYLE_FUNCTIONS = style_functions()
 
 
 def problems(seed=0):
@@ -31,17 +33,26 @@ def problems(seed=0):
         yield W, X, rng.integers(0, num_classes, size=num_train), reg
 
 
-def explanation(loss_fn, name=VECTORIZED, calls=None):
-    """What the recorder makes of a test calling `loss_fn` (as `name`) on problems()."""
+def recorded_calls(loss_fn, name=VECTORIZED, calls=None) -> mistakes.Recorder:
+    """A recorder that saw a test call `loss_fn` (as `name`) on problems() (or `calls`)."""
     recorder = mistakes.Recorder()
-    loss_fn = _named(loss_fn, name)
-    recorded = recorder.wrap(loss_fn)
+    recorded = recorder.wrap(_named(loss_fn, name))
     for W, X, y, reg in calls or problems():
         try:
             recorded(W, X, y, reg)
         except Exception:  # noqa: BLE001 - a failing call is part of what is explained (or not)
             pass
-    return recorder.explain()
+    return recorder
+
+
+def explanation(loss_fn, name=VECTORIZED, calls=None):
+    """What the recorder makes of a test calling `loss_fn` (as `name`) on problems()."""
+    return recorded_calls(loss_fn, name, calls).explain()
+
+
+def not_computed(loss_fn, name=VECTORIZED, calls=None) -> str:
+    """Why a test that called `loss_fn` on problems() would earn nothing ("": it computed)."""
+    return recorded_calls(loss_fn, name, calls).not_computed()
 
 
 def _named(loss_fn, name):
@@ -62,68 +73,60 @@ def with_dtype(loss_fn):
     return kept
 
 
-EXPECTED = {
-    "loss-not-averaged": ("loss-not-averaged",),
-    "gradient-not-averaged": ("gradient-not-averaged",),
-    "reg-missing-in-loss": ("reg-missing-in-loss",),
-    "reg-missing-in-gradient": ("reg-missing-in-gradient",),
-    "reg-half-convention": ("reg-half-convention",),
-    "gradient-sign-flipped": ("gradient-sign-flipped",),
-    "gradient-wrong-target": ("gradient-wrong-target",),
-    "mutates-input": ("mutates-input",),
-}
+ONCE = {m.name: m for m in rubric.MISTAKES if m.charged_once}
+BY_TESTS = {name: m for name, m in LOSS_MISTAKES.items() if not m.charged_once}
+NO_REG_IN_LOSS = loss_mutant(rubric.BY_NAME["vectorized: no reg in the loss"])[1]
 
 
-@pytest.mark.parametrize("code", list(EXPECTED))
-def test_each_classic_mistake_is_recognised_exactly(code):
-    assert explanation(loss_variants.MUTANTS[code]) == {VECTORIZED: EXPECTED[code]}
+@pytest.mark.parametrize("name", list(ONCE))
+def test_each_mistake_charged_once_is_recognised_exactly(name):
+    mistake = ONCE[name]
+    function, mutant = loss_mutant(mistake)
+    assert explanation(mutant, function) == {function: mistake.codes}
 
 
-@pytest.mark.parametrize("code", list(loss_variants.MORE_MUTANTS))
-def test_other_ways_to_make_the_same_mistake_get_the_same_code(code):
-    assert explanation(loss_variants.MORE_MUTANTS[code]) == {VECTORIZED: (code,)}
+def test_every_code_the_models_give_is_a_rubric_mistake_in_both_functions():
+    made = {(m.function, code) for m in ONCE.values() for code in m.codes}
+    assert made == {(function, code) for function in mistakes.RECORDED for code in mistakes.CODES}
 
 
 def test_two_mistakes_together_are_both_named():
-    def no_division_by_n(W, X, y, reg):
-        return loss_variants._vectorized(W, X, y, reg, mean=False, grad_mean=False)
-
-    assert explanation(no_division_by_n, "softmax_loss_naive") == {
+    both = [
+        *rubric.BY_NAME["naive: loss not divided by N"].edits,
+        *rubric.BY_NAME["naive: gradient not divided by N"].edits,
+    ]
+    naive = suite_module(suite.Case("mistake", both), "two mistakes").softmax_loss_naive
+    assert explanation(naive, "softmax_loss_naive") == {
         "softmax_loss_naive": ("loss-not-averaged", "gradient-not-averaged")
     }
 
 
-@pytest.mark.parametrize("name", list(loss_variants.CORRECT))
-def test_a_correct_loss_explains_nothing(name):
+@pytest.mark.parametrize("name", list(STYLE_FUNCTIONS))
+def test_a_correct_style_explains_nothing_and_computes(name):
     # A test that fails while every call is right failed for another reason: not explained.
-    assert explanation(loss_variants.CORRECT[name]) is None
+    assert explanation(STYLE_FUNCTIONS[name]) is None
+    assert not_computed(STYLE_FUNCTIONS[name]) == ""
+
+
+EXTREME_CALL = (np.array([[1e4, 0.0, -1e4]]), np.array([[1.0], [0.5]]), np.array([2, 1]), 0.0)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize(
-    "code",
-    [
-        "not-implemented",
-        "overflow-without-shift",
-        "underflow-log-of-ratio",
-        "float32-promoted",
-        "gradient-scaled",
-        "loss-wrong",
-        "gradient-wrong",
-    ],
-)
-def test_other_mistakes_are_not_explained_and_cost_their_tests_in_full(code):
-    calls = list(problems())
+@pytest.mark.parametrize("name", [*loss_variants.OTHER_MUTANTS, *BY_TESTS])
+def test_other_mistakes_are_not_explained_and_cost_their_tests_in_full(name):
+    if name in loss_variants.OTHER_MUTANTS:
+        function, mutant = VECTORIZED, loss_variants.OTHER_MUTANTS[name]
+    else:
+        function, mutant = loss_mutant(BY_TESTS[name])
     # Scores (1e4, 0, -1e4): where the stability mistakes show (elsewhere their values are right).
-    calls.append((np.array([[1e4, 0.0, -1e4]]), np.array([[1.0], [0.5]]), np.array([2, 1]), 0.0))
-    assert explanation(loss_variants.MUTANTS[code], calls=calls) is None
+    assert explanation(mutant, function, calls=[*problems(), EXTREME_CALL]) is None
 
 
 def test_a_mistake_on_some_inputs_and_something_else_on_others_is_not_explained():
     # A student cannot make a wrong function look like a cheap classic mistake only where it helps.
     def sometimes(W, X, y, reg):
         if X.shape[0] > 5:
-            return loss_variants.MUTANTS["reg-missing-in-loss"](W, X, y, reg)
+            return NO_REG_IN_LOSS(W, X, y, reg)
         loss, dW = reference_loss(W, X, y, reg)
         return loss + 0.01, dW.astype(W.dtype)
 
@@ -132,22 +135,28 @@ def test_a_mistake_on_some_inputs_and_something_else_on_others_is_not_explained(
 
 def test_a_near_miss_is_not_explained():
     def almost(W, X, y, reg):
-        loss, dW = loss_variants.MUTANTS["reg-missing-in-loss"](W, X, y, reg)
+        loss, dW = NO_REG_IN_LOSS(W, X, y, reg)
         return loss * (1 + 1e-5), dW
 
     assert explanation(almost) is None
 
 
-def test_wrong_types_are_not_explained():
-    def float32_loss(W, X, y, reg):
-        loss, dW = loss_variants.MUTANTS["reg-missing-in-loss"](W, X, y, reg)
-        return np.float32(loss), dW
+def test_a_loss_of_any_real_scalar_type_is_explained_and_other_types_are_not():
+    def returning(kind):
+        def loss_fn(W, X, y, reg):
+            loss, dW = NO_REG_IN_LOSS(W, X, y, reg)
+            return kind(loss), dW
+
+        return loss_fn
+
+    for kind in (float, np.float64, np.array):  # a Python float, a NumPy scalar, a 0-d array
+        assert explanation(returning(kind)) == {VECTORIZED: ("reg-missing-in-loss",)}, kind
+    assert explanation(returning(lambda v: np.array([v]))) is None  # shape (1,): not one number
 
     def list_gradient(W, X, y, reg):
-        loss, dW = loss_variants.MUTANTS["reg-missing-in-loss"](W, X, y, reg)
+        loss, dW = NO_REG_IN_LOSS(W, X, y, reg)
         return loss, dW.tolist()
 
-    assert explanation(float32_loss) is None
     assert explanation(list_gradient) is None
 
 
@@ -171,7 +180,7 @@ def test_modifying_W_before_computing_is_named():
 def test_every_call_of_the_test_counts_across_both_functions():
     recorder = mistakes.Recorder()
     naive = recorder.wrap(_named(with_dtype(reference_loss), "softmax_loss_naive"))
-    vectorized = recorder.wrap(_named(loss_variants.MUTANTS["reg-missing-in-gradient"], VECTORIZED))
+    vectorized = recorder.wrap(_named(loss_mutant(rubric.BY_NAME["vectorized: no reg in the gradient"])[1], VECTORIZED))
     for W, X, y, reg in problems():
         naive(W, X, y, reg)
         vectorized(W, X, y, reg)
@@ -182,7 +191,7 @@ def test_every_call_of_the_test_counts_across_both_functions():
 
 def test_too_many_calls_are_not_explained(monkeypatch):
     monkeypatch.setattr(mistakes, "MAX_CALLS", 2)
-    assert explanation(loss_variants.MUTANTS["reg-missing-in-loss"]) is None
+    assert explanation(NO_REG_IN_LOSS) is None
 
 
 def test_every_code_the_models_can_give_has_a_charge_for_both_functions():
@@ -250,3 +259,39 @@ def test_the_harness_report_carries_the_explanation_of_a_failed_call_only():
     assert run.outcomes["t::a"].explained == {VECTORIZED: ("reg-missing-in-loss",)}
     assert run.outcomes["t::b"].explained == {} and run.outcomes["t::c"].passed
     assert run.notes == ["the grader could not look for classic mistakes in t::b: ValueError: x"]
+
+
+# --- nothing for nothing: mistakes.not_computed ----------------------------------------
+
+
+def _nothing(make):
+    def loss_fn(W, X, y, reg):
+        return make(W, X, y, reg)
+
+    return loss_fn
+
+
+NOTHING = {
+    "zeros": _nothing(lambda W, X, y, reg: (0.0, np.zeros_like(W))),
+    "a constant": _nothing(lambda W, X, y, reg: (2.302585, np.full_like(W, 0.01))),
+    "random numbers": _nothing(lambda W, X, y, reg: (float(np.random.default_rng().uniform(0.5, 3)), W * 0)),
+    "an echo of the inputs": _nothing(lambda W, X, y, reg: (float(np.abs(X).mean()), W.copy())),
+    "log C whatever the input": _nothing(lambda W, X, y, reg: (float(np.log(W.shape[1])), 2 * reg * W)),
+}
+
+
+@pytest.mark.parametrize("name", list(NOTHING))
+def test_a_loss_that_computes_nothing_is_not_computed_and_says_what_it_returned(name):
+    reason = not_computed(NOTHING[name])
+    assert reason.startswith(f"{VECTORIZED} returned the loss ") and "earns no points" in reason, reason
+
+
+@pytest.mark.parametrize("name", list(ONCE))
+def test_a_classic_mistake_still_computes_the_loss(name):
+    # Its points are charged once; the tests it passes keep theirs.
+    function, mutant = loss_mutant(ONCE[name])
+    assert not_computed(mutant, function) == ""
+
+
+def test_a_test_that_made_no_loss_call_has_nothing_to_judge():
+    assert mistakes.Recorder().not_computed() == ""

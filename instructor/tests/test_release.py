@@ -528,6 +528,7 @@ STUDENT_KIT = {
     "kit/validation.py",
     "tests/__init__.py",
     "tests/_cifar_fixtures.py",
+    "tests/answers.py",
     "tests/conftest.py",
     "tests/stand_in.py",
     "tests/strategies.py",

@@ -1,0 +1,485 @@
+"""The rubric: every classic mistake, defined once.
+
+For each mistake: the name the self-test shows, the code a student reads
+(its sentence is diagnose/codes.py's, shipped with the kit), what it costs,
+the edit that makes it (the self-test's mutant, an edit of the suite's own
+correct code below), and how it is recognised. Everything else derives from
+this module: points.CHARGES (what a mistake charged once costs), the
+self-test's mistakes (instructor/grading/selftest.py), the mutants the
+instructor's tests diagnose and explain (instructor/tests/), and the
+mistakes a grade names (`codes_named_by_tests`).
+
+Two ways a mistake costs points:
+
+- **charged once**: a mistake in a loss function that instructor/grading/mistakes.py
+  recognises exactly (its models). It costs COSTS[code] (naive, vectorized)
+  once, however many tests it fails.
+- **by its tests**: anything else (a missing shift, a loop, a float64 dW, a
+  wrong SGD step) costs the points of the graded tests it fails, which
+  `tests` lists exactly. Raise a test's points in points.py and the mistake
+  costs more: the self-test shows it.
+
+Shapes and names as everywhere: W (D, C), X (N, D), y (N,), reg, scores,
+dscores, dW.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from diagnose.codes import CODES, TEST_CODES, TRAINING_CODES
+
+SOFTMAX, LINEAR = "classifiers/softmax.py", "classifiers/linear_classifier.py"
+# The solution regions, by file and order: softmax.py's naive then vectorized loss;
+# linear_classifier.py's batch, update and predict.
+NAIVE, VECTORIZED = (SOFTMAX, 0), (SOFTMAX, 1)
+BATCH, UPDATE, PREDICT = (LINEAR, 0), (LINEAR, 1), (LINEAR, 2)
+FUNCTION_OF = {NAIVE: "softmax_loss_naive", VECTORIZED: "softmax_loss_vectorized"}
+
+# The suite's own correct code for every solution region: the kit's setup lines
+# (loss = 0.0, dW = np.zeros_like(W), X_batch = None, ...) sit outside the regions.
+# Written apart from the reference solution, so the suite keeps working when the
+# reference is rewritten; it relies only on the order of the regions.
+CORRECT = {
+    NAIVE: """\
+num_train, num_classes = X.shape[0], W.shape[1]
+for i in range(num_train):
+    row = X[i] @ W
+    shifted = row - np.max(row)
+    log_norm = np.log(np.sum(np.exp(shifted)))
+    loss += log_norm - shifted[y[i]]
+    for j in range(num_classes):
+        p_j = np.exp(shifted[j] - log_norm)
+        dW[:, j] += (p_j - (j == y[i])) * X[i]
+loss = loss / num_train + reg * np.sum(W * W)
+dW = dW / num_train + 2 * reg * W
+""",
+    VECTORIZED: """\
+num_train = X.shape[0]
+rows = np.arange(num_train)
+scores = X @ W
+scores = scores - np.max(scores, axis=1, keepdims=True)
+log_norm = np.log(np.sum(np.exp(scores), axis=1))
+loss = np.mean(log_norm - scores[rows, y]) + reg * np.sum(W * W)
+dscores = np.exp(scores - log_norm[:, None])
+dscores[rows, y] -= 1
+dW = X.T @ dscores / num_train + 2 * reg * W
+""",
+    BATCH: """\
+batch = rng.integers(0, num_train, size=batch_size)
+X_batch = X[batch]
+y_batch = y[batch]
+""",
+    UPDATE: "self.W -= learning_rate * grad\n",
+    PREDICT: "y_pred = np.argmax(X @ self.W, axis=1)\n",
+}
+
+
+def edit(region, old: str, new: str) -> tuple:
+    """Replace `old` (which must occur once) by `new` in a region's correct code."""
+    return (region, old, new)
+
+
+def body(region, text: str) -> tuple:
+    """Replace a region's code by `text`."""
+    return ("body", region, text)
+
+
+# What each mistake charged once costs, out of 100: (in softmax_loss_naive, in softmax_loss_vectorized).
+COSTS = {
+    "loss-not-averaged": (3, 4),
+    "gradient-not-averaged": (3, 4),
+    "reg-missing-in-loss": (4, 6),
+    "reg-missing-in-gradient": (4, 6),
+    "reg-half-in-loss": (4, 6),
+    "reg-half-in-gradient": (4, 6),
+    "reg-half-convention": (6, 8),
+    "gradient-sign-flipped": (10, 12),
+    "gradient-wrong-target": (10, 12),
+    "mutates-input": (4, 4),
+    "dW-is-an-input": (4, 4),
+}
+LOSS_FUNCTIONS = ("softmax_loss_naive", "softmax_loss_vectorized")
+
+S = "tests/test_softmax.py::"
+L = "tests/test_linear_classifier.py::"
+H = "tests/hidden/"
+HS = H + "test_hidden_softmax.py::"
+HL = H + "test_hidden_linear_classifier.py::"
+HC = H + "test_hidden_checks.py::"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One classic mistake: how the self-test makes it, what it is called, what it costs.
+
+    - name: the self-test's row, e.g. "vectorized: no reg in the loss".
+    - codes: the codes it is named by (diagnose/codes.py explains each).
+    - edits: edit(...) / body(...) of CORRECT that make it.
+    - tests: node-id patterns of the graded tests it fails; the first is the
+      test named after it. For a mistake charged by its tests, exactly the
+      tests it fails; for one charged once, the tests named after it.
+    - function: the loss function it is in, when it is charged once.
+    """
+
+    name: str
+    codes: tuple[str, ...]
+    edits: tuple
+    tests: tuple[str, ...]
+    function: str = ""
+
+    @property
+    def charged_once(self) -> bool:
+        return bool(self.function)
+
+    @property
+    def cost(self) -> float | None:
+        """What it costs when charged once (None: its tests' points, as the points table says)."""
+        if not self.charged_once:
+            return None
+        return float(sum(COSTS[code][LOSS_FUNCTIONS.index(self.function)] for code in self.codes))
+
+    @property
+    def named_test(self) -> str:
+        return self.tests[0]
+
+    def test_cost(self, points: dict[str, float]) -> float:
+        """The points of the graded tests in `points` (test id -> points) that `tests` lists."""
+        return sum(value for test, value in points.items() if self.lists(test))
+
+    def lists(self, test_id: str) -> bool:
+        return any(fnmatchcase(test_id, pattern) for pattern in self.tests)
+
+
+def _once(region, name: str, codes: tuple[str, ...], edits: list, tests: tuple[str, ...]) -> Mistake:
+    return Mistake(name, codes, tuple(edits), tests, FUNCTION_OF[region])
+
+
+def _loss_pair_mistakes() -> list[Mistake]:
+    """The mistakes of the loss pair that mistakes.py recognises exactly: each charged once."""
+    found = []
+    for region, label in ((NAIVE, "naive"), (VECTORIZED, "vectorized")):
+        p = f"[{label}]"
+        if region == NAIVE:
+            no_mean_loss = [edit(NAIVE, "loss = loss / num_train + ", "loss = loss + ")]
+            no_mean_grad = [edit(NAIVE, "dW = dW / num_train + ", "dW = dW + ")]
+            flipped = [edit(NAIVE, "dW[:, j] += (p_j", "dW[:, j] -= (p_j")]
+            target = [edit(NAIVE, "(j == y[i])", "(j == (y[i] + 1) % num_classes)")]
+            start = "num_train, num_classes = X.shape[0], W.shape[1]\n"
+            returns_W = [
+                edit(NAIVE, "dW = dW / num_train + 2 * reg * W", "W += dW / num_train + 2 * reg * W - W\ndW = W")
+            ]
+        else:
+            no_mean_loss = [edit(VECTORIZED, "np.mean(", "np.sum(")]
+            no_mean_grad = [edit(VECTORIZED, "X.T @ dscores / num_train", "X.T @ dscores")]
+            flipped = [edit(VECTORIZED, "X.T @ dscores / num_train", "-X.T @ dscores / num_train")]
+            target = [edit(VECTORIZED, "dscores[rows, y] -= 1", "dscores[:, y] -= 1")]
+            start = "num_train = X.shape[0]\n"
+            returns_W = [
+                edit(
+                    VECTORIZED,
+                    "dW = X.T @ dscores / num_train + 2 * reg * W",
+                    "W += X.T @ dscores / num_train + 2 * reg * W - W\ndW = W",
+                )
+            ]
+        reg_loss = [edit(region, " + reg * np.sum(W * W)", "")]
+        reg_grad = [edit(region, " + 2 * reg * W", "")]
+        half_loss = [edit(region, "+ reg * np.sum(W * W)", "+ 0.5 * reg * np.sum(W * W)")]
+        half_grad = [edit(region, "+ 2 * reg * W", "+ reg * W")]
+        mutates = [edit(region, start, start + "W *= 1.0000001\n")]
+        found += [
+            _once(
+                region,
+                f"{label}: loss not divided by N",
+                ("loss-not-averaged",),
+                no_mean_loss,
+                (S + f"test_loss_is_a_mean_over_examples_not_a_sum{p}",),
+            ),
+            _once(
+                region,
+                f"{label}: gradient not divided by N",
+                ("gradient-not-averaged",),
+                no_mean_grad,
+                (S + f"test_gradient_is_a_mean_over_examples_not_a_sum{p}",),
+            ),
+            _once(
+                region,
+                f"{label}: no reg in the loss",
+                ("reg-missing-in-loss",),
+                reg_loss,
+                (S + f"test_loss_includes_reg_times_sum_of_squared_weights{p}",),
+            ),
+            _once(
+                region,
+                f"{label}: no reg in the gradient",
+                ("reg-missing-in-gradient",),
+                reg_grad,
+                (S + f"test_regularization_gradient_is_2_reg_W{p}",),
+            ),
+            _once(
+                region,
+                f"{label}: 0.5 * reg in the loss only",
+                ("reg-half-in-loss",),
+                half_loss,
+                (S + f"test_loss_includes_reg_times_sum_of_squared_weights{p}",),
+            ),
+            _once(
+                region,
+                f"{label}: reg * W in the gradient only",
+                ("reg-half-in-gradient",),
+                half_grad,
+                (S + f"test_regularization_gradient_is_2_reg_W{p}",),
+            ),
+            _once(
+                region,
+                f"{label}: the 0.5 * reg convention",
+                ("reg-half-convention",),
+                half_loss + half_grad,
+                (
+                    S + f"test_loss_includes_reg_times_sum_of_squared_weights{p}",
+                    S + f"test_regularization_gradient_is_2_reg_W{p}",
+                ),
+            ),
+            _once(
+                region,
+                f"{label}: wrong sign of the gradient",
+                ("gradient-sign-flipped",),
+                flipped,
+                (S + f"test_a_small_step_against_the_gradient_lowers_the_loss{p}",),
+            ),
+            _once(
+                region,
+                f"{label}: -1 on the wrong class",
+                ("gradient-wrong-target",),
+                target,
+                (S + f"test_gradient_subtracts_one_at_each_label{p}",),
+            ),
+            _once(
+                region,
+                f"{label}: modifies W in place",
+                ("mutates-input",),
+                mutates,
+                (S + "test_inputs_are_not_modified",),
+            ),
+            _once(
+                region,
+                f"{label}: returns W itself as dW",
+                ("mutates-input", "dW-is-an-input"),
+                returns_W,
+                (S + f"test_gradient_is_a_new_array_not_W_itself{p}", S + "test_inputs_are_not_modified"),
+            ),
+        ]
+    return found
+
+
+def _by_tests(name: str, codes: tuple[str, ...], edits: list, tests: tuple[str, ...]) -> Mistake:
+    return Mistake(name, codes, tuple(edits), tests)
+
+
+# Tests of the loss pair that only a wrong value fails: any value mistake fails them too.
+VALUES = (
+    S + "test_gradient_matches_finite_differences",
+    S + "test_vectorized_matches_naive",
+    S + "test_vectorized_matches_naive_on_cifar_sized_rows",
+    HC + "test_loss_and_gradient_values[{f}]",
+    HS + "test_hidden_loss_and_gradient_match_an_independent_reference[{f}-*]",
+)
+
+
+def _loss_pair_by_tests() -> list[Mistake]:
+    """Mistakes of the loss pair no value model recognises: they cost the tests they fail."""
+    naive_shift = [edit(NAIVE, "shifted = row - np.max(row)", "shifted = row")]
+    vec_shift = [edit(VECTORIZED, "scores = scores - np.max(scores, axis=1, keepdims=True)\n", "")]
+    global_shift = [edit(VECTORIZED, "np.max(scores, axis=1, keepdims=True)", "np.max(scores)")]
+    naive_ratio = [
+        edit(NAIVE, "loss += log_norm - shifted[y[i]]", "loss += -np.log(np.exp(shifted[y[i]]) / np.exp(log_norm))")
+    ]
+    vec_ratio = [
+        edit(
+            VECTORIZED,
+            "np.mean(log_norm - scores[rows, y])",
+            "np.mean(-np.log(np.exp(scores[rows, y]) / np.exp(log_norm)))",
+        )
+    ]
+    loop = [
+        edit(
+            VECTORIZED,
+            "dW = X.T @ dscores / num_train",
+            "dW = sum(np.outer(X[i], dscores[i]) for i in range(num_train)) / num_train",
+        )
+    ]
+    loop_minus_one = [
+        edit(VECTORIZED, "dscores[rows, y] -= 1\n", "for i in range(num_train):\n    dscores[i, y[i]] -= 1\n")
+    ]
+    return [
+        _by_tests(
+            "naive: no max shift",
+            ("overflow-without-shift",),
+            naive_shift,
+            (S + "test_loss_is_stable_for_huge_scores[naive]",),
+        ),
+        _by_tests(
+            "vectorized: no max shift",
+            ("overflow-without-shift",),
+            vec_shift,
+            (S + "test_loss_is_stable_for_huge_scores[vectorized]",),
+        ),
+        _by_tests(
+            "vectorized: shift by the whole matrix's max",
+            ("shift-by-global-max",),
+            global_shift,
+            (S + "test_loss_is_stable_for_huge_scores[vectorized]",),
+        ),
+        _by_tests(
+            "naive: log(exp / sum)",
+            ("underflow-log-of-ratio",),
+            naive_ratio,
+            (S + "test_loss_is_exact_when_correct_class_is_far_below_the_best[naive]",),
+        ),
+        _by_tests(
+            "vectorized: log(exp / sum)",
+            ("underflow-log-of-ratio",),
+            vec_ratio,
+            (S + "test_loss_is_exact_when_correct_class_is_far_below_the_best[vectorized]",),
+        ),
+        _by_tests(
+            "vectorized: loop over examples",
+            ("vectorized-has-loops",),
+            loop,
+            (S + "test_vectorized_source_has_no_loops",),
+        ),
+        _by_tests(
+            "vectorized: loop for the -1",
+            ("vectorized-has-loops",),
+            loop_minus_one,
+            (S + "test_vectorized_source_has_no_loops",),
+        ),
+        _by_tests(
+            "vectorized: float64 forced",
+            ("float32-promoted",),
+            [edit(VECTORIZED, "+ 2 * reg * W", "+ 2 * reg * W.astype(np.float64)")],
+            (S + "test_float32_inputs_give_float32_gradient[vectorized]",),
+        ),
+        _by_tests(
+            "naive: float64 forced",
+            ("float32-promoted",),
+            [edit(NAIVE, "dW = dW / num_train", "dW = dW.astype(np.float64) / num_train")],
+            (S + "test_float32_inputs_give_float32_gradient[naive]",),
+        ),
+    ]
+
+
+def _classifier_mistakes() -> list[Mistake]:
+    """Mistakes in train and predict: they cost the tests they fail."""
+    return [
+        _by_tests(
+            "SGD: float64 forced",
+            ("float32-promoted",),
+            [
+                edit(
+                    UPDATE,
+                    "self.W -= learning_rate * grad",
+                    "self.W = self.W.astype(np.float64) - learning_rate * grad",
+                )
+            ],
+            (L + "test_float32_training_keeps_float32_weights",),
+        ),
+        _by_tests(
+            "predict returns probabilities",
+            ("predict-not-labels",),
+            [
+                edit(
+                    PREDICT,
+                    "y_pred = np.argmax(X @ self.W, axis=1)",
+                    "y_pred = np.exp(X @ self.W) / np.exp(X @ self.W).sum(axis=1, keepdims=True)",
+                )
+            ],
+            (L + "test_predict_returns_integer_labels_not_scores",),
+        ),
+        _by_tests(
+            "predict returns float labels",
+            ("predict-not-labels",),
+            [edit(PREDICT, "axis=1)", "axis=1).astype(float)")],
+            (L + "test_predict_returns_integer_labels_not_scores",),
+        ),
+        _by_tests(
+            "SGD: no update of W",
+            ("sgd-no-update",),
+            [edit(UPDATE, "self.W -= learning_rate * grad", "pass")],
+            (L + "test_training_updates_W",),
+        ),
+        _by_tests(
+            "SGD: wrong sign of the update",
+            ("sgd-wrong-sign",),
+            [edit(UPDATE, "-=", "+=")],
+            (HC + "test_sgd_step_follows_the_gradient*",),
+        ),
+        _by_tests(
+            "SGD: no learning rate",
+            ("sgd-step-size",),
+            [edit(UPDATE, "learning_rate * grad", "grad")],
+            (HC + "test_sgd_step_follows_the_gradient*",),
+        ),
+        _by_tests(
+            "SGD: the same batch every step",
+            ("sgd-same-batch",),
+            [edit(BATCH, "rng.integers(0, num_train, size=batch_size)", "np.arange(batch_size) % num_train")],
+            (L + "test_batches_are_random_rows_with_matching_labels",),
+        ),
+        _by_tests(
+            "SGD: labels not matching the rows",
+            ("sgd-labels-mismatched",),
+            [edit(BATCH, "y_batch = y[batch]", "y_batch = y[rng.integers(0, num_train, size=batch_size)]")],
+            (L + "test_batches_are_random_rows_with_matching_labels",),
+        ),
+        _by_tests(
+            "SGD: np.random instead of rng",
+            ("sgd-not-seeded",),
+            [
+                edit(
+                    BATCH,
+                    "rng.integers(0, num_train, size=batch_size)",
+                    "np.random.randint(0, num_train, size=batch_size)",
+                )
+            ],
+            (L + "test_same_seed_gives_the_same_run_and_another_seed_does_not",),
+        ),
+    ]
+
+
+MISTAKES: tuple[Mistake, ...] = (*_loss_pair_mistakes(), *_loss_pair_by_tests(), *_classifier_mistakes())
+BY_NAME = {mistake.name: mistake for mistake in MISTAKES}
+
+
+def charges() -> dict[str, dict[str, float]]:
+    """What each mistake charged once costs, per loss function and code: points.CHARGES."""
+    return {function: {code: costs[i] for code, costs in COSTS.items()} for i, function in enumerate(LOSS_FUNCTIONS)}
+
+
+def sentence(code: str) -> str:
+    """What a student reads for `code` (diagnose/codes.py)."""
+    for table in (CODES, TRAINING_CODES, TEST_CODES):
+        if code in table:
+            return table[code]
+    raise KeyError(f"{code!r} is not a code of diagnose/codes.py")
+
+
+# Codes that no diagnosis gives, named when a test recognises them: (code, test-id pattern).
+NAMED_BY_TESTS = (
+    ("vectorized-has-loops", S + "test_vectorized_source_has_no_loops"),
+    ("vectorized-has-loops", S + "test_vectorized_runs_the_same_lines_for_any_N"),
+    ("vectorized-has-loops", HC + "test_vectorized_has_no_loops"),
+    ("predict-not-labels", L + "test_predict_returns_integer_labels_not_scores"),
+    ("predict-not-labels", HC + "test_predict_labels"),
+)
+# Errors a failing test's message shows when a graded file does not import.
+IMPORT_ERRORS = ("SyntaxError", "IndentationError", "TabError", "ImportError", "ModuleNotFoundError")
+
+
+def codes_named_by_tests(failed: dict[str, str]) -> list[str]:
+    """The codes the failing tests themselves name: failed maps test id -> its message."""
+    found = [code for code, pattern in NAMED_BY_TESTS if any(fnmatchcase(t, pattern) for t in failed)]
+    if any(f"{error}:" in message for message in failed.values() for error in IMPORT_ERRORS):
+        found.append("does-not-import")
+    return list(dict.fromkeys(found))

@@ -1,0 +1,33 @@
+"""What every test expects a loss function to return: one number and an array shaped like W.
+
+    loss, dW = answer(softmax_loss_naive, W, X, y, reg)
+
+`answer` calls the function and hands back the loss as a Python float and dW
+as it came, or fails the test saying what arrived and what was expected. Any
+real scalar is a loss (kit/validation.py's `loss_value`): a Python float, a
+NumPy scalar of any precision, a 0-d array. Shapes: W (D, C), X (N, D), y (N,).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kit.validation import loss_value
+
+
+def answer(fn, W, X, y, reg) -> tuple[float, np.ndarray]:
+    """fn(W, X, y, reg) as (loss as a float, dW), failing the test if it is not that pair."""
+    name = getattr(fn, "__name__", "the loss function")
+    result = fn(W, X, y, reg)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        pytest.fail(f"{name} should return a pair (loss, dW); got {type(result).__name__}", pytrace=False)
+    loss, dW = result
+    try:
+        loss = loss_value(loss, f"{name}'s loss")
+    except TypeError as error:
+        pytest.fail(str(error), pytrace=False)
+    if not isinstance(dW, np.ndarray) or dW.shape != np.shape(W):
+        got = f"an array of shape {dW.shape}" if isinstance(dW, np.ndarray) else type(dW).__name__
+        pytest.fail(f"{name}'s dW should be an array of W's shape {np.shape(W)}; got {got}", pytrace=False)
+    return loss, dW
