@@ -110,6 +110,7 @@ class Call:
     dW: object = None
     clean: bool = False  # returned (loss, dW): one real number and an array of W's shape and dtype
     aliased: bool = False  # dW was one of the input arrays
+    wrote_read_only: bool = False  # raised NumPy's "read-only" error writing into an input passed read-only
 
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (*self.inputs[:3], *self.after, self.dW) if isinstance(a, np.ndarray))
@@ -131,7 +132,14 @@ class Recorder:
 
         def recorded(*args, **kwargs):
             call = recorder.before(function.__name__, args, kwargs)
-            result = function(*args, **kwargs)  # an error leaves the call unclean: not explained
+            try:
+                result = function(*args, **kwargs)  # an error leaves the call unclean: not explained ...
+            except ValueError as error:
+                # ... except writing into an input passed read-only: that is the mutation itself.
+                call.wrote_read_only = "read-only" in str(error) and any(
+                    isinstance(a, np.ndarray) and not a.flags.writeable for a in _raw_inputs(args, kwargs)[:3]
+                )
+                raise
             recorder.after(call, args, kwargs, result)
             return result
 
@@ -235,6 +243,9 @@ def _explain_function(calls: list[Call]) -> tuple[str, ...] | None:
     loss_left, gradient_left = LOSS_OPTIONS, GRADIENT_OPTIONS
     call_codes: list[str] = []
     for call in calls:
+        if call.wrote_read_only:  # the mutation, stopped by NumPy: nothing else to judge in this call
+            call_codes.append("mutates-input")
+            continue
         if not call.clean:
             return None
         # A call that changed its inputs may have computed from them before or after the change.

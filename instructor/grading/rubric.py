@@ -149,7 +149,12 @@ class Mistake:
         return sum(value for test, value in points.items() if self.lists(test))
 
     def lists(self, test_id: str) -> bool:
-        return any(fnmatchcase(test_id, pattern) for pattern in self.tests)
+        return any(matches(test_id, pattern) for pattern in self.tests)
+
+
+def matches(test_id: str, pattern: str) -> bool:
+    """Whether a test id fits a pattern: `*` is any text, brackets are literal (test[naive])."""
+    return fnmatchcase(test_id, pattern.replace("[", "[[]"))
 
 
 def _once(region, name: str, codes: tuple[str, ...], edits: list, tests: tuple[str, ...]) -> Mistake:
@@ -277,16 +282,6 @@ def _by_tests(name: str, codes: tuple[str, ...], edits: list, tests: tuple[str, 
     return Mistake(name, codes, tuple(edits), tests)
 
 
-# Tests of the loss pair that only a wrong value fails: any value mistake fails them too.
-VALUES = (
-    S + "test_gradient_matches_finite_differences",
-    S + "test_vectorized_matches_naive",
-    S + "test_vectorized_matches_naive_on_cifar_sized_rows",
-    HC + "test_loss_and_gradient_values[{f}]",
-    HS + "test_hidden_loss_and_gradient_match_an_independent_reference[{f}-*]",
-)
-
-
 def _loss_pair_by_tests() -> list[Mistake]:
     """Mistakes of the loss pair no value model recognises: they cost the tests they fail."""
     naive_shift = [edit(NAIVE, "shifted = row - np.max(row)", "shifted = row")]
@@ -313,65 +308,68 @@ def _loss_pair_by_tests() -> list[Mistake]:
         edit(VECTORIZED, "dscores[rows, y] -= 1\n", "for i in range(num_train):\n    dscores[i, y[i]] -= 1\n")
     ]
     return [
-        _by_tests(
-            "naive: no max shift",
-            ("overflow-without-shift",),
-            naive_shift,
-            (S + "test_loss_is_stable_for_huge_scores[naive]",),
-        ),
-        _by_tests(
-            "vectorized: no max shift",
-            ("overflow-without-shift",),
-            vec_shift,
-            (S + "test_loss_is_stable_for_huge_scores[vectorized]",),
-        ),
+        _by_tests("naive: no max shift", ("overflow-without-shift",), naive_shift, _overflow("naive")),
+        _by_tests("vectorized: no max shift", ("overflow-without-shift",), vec_shift, _overflow("vectorized")),
         _by_tests(
             "vectorized: shift by the whole matrix's max",
             ("shift-by-global-max",),
             global_shift,
-            (S + "test_loss_is_stable_for_huge_scores[vectorized]",),
+            (S + "test_loss_is_stable_for_huge_scores[vectorized]", HC + "test_extreme_scores_values[vectorized]"),
         ),
-        _by_tests(
-            "naive: log(exp / sum)",
-            ("underflow-log-of-ratio",),
-            naive_ratio,
-            (S + "test_loss_is_exact_when_correct_class_is_far_below_the_best[naive]",),
-        ),
-        _by_tests(
-            "vectorized: log(exp / sum)",
-            ("underflow-log-of-ratio",),
-            vec_ratio,
-            (S + "test_loss_is_exact_when_correct_class_is_far_below_the_best[vectorized]",),
-        ),
-        _by_tests(
-            "vectorized: loop over examples",
-            ("vectorized-has-loops",),
-            loop,
-            (S + "test_vectorized_source_has_no_loops",),
-        ),
-        _by_tests(
-            "vectorized: loop for the -1",
-            ("vectorized-has-loops",),
-            loop_minus_one,
-            (S + "test_vectorized_source_has_no_loops",),
-        ),
+        _by_tests("naive: log(exp / sum)", ("underflow-log-of-ratio",), naive_ratio, _underflow("naive")),
+        _by_tests("vectorized: log(exp / sum)", ("underflow-log-of-ratio",), vec_ratio, _underflow("vectorized")),
+        _by_tests("vectorized: loop over examples", ("vectorized-has-loops",), loop, LOOP_TESTS),
+        _by_tests("vectorized: loop for the -1", ("vectorized-has-loops",), loop_minus_one, LOOP_TESTS),
         _by_tests(
             "vectorized: float64 forced",
             ("float32-promoted",),
             [edit(VECTORIZED, "+ 2 * reg * W", "+ 2 * reg * W.astype(np.float64)")],
-            (S + "test_float32_inputs_give_float32_gradient[vectorized]",),
+            _float32("vectorized"),
         ),
         _by_tests(
             "naive: float64 forced",
             ("float32-promoted",),
             [edit(NAIVE, "dW = dW / num_train", "dW = dW.astype(np.float64) / num_train")],
-            (S + "test_float32_inputs_give_float32_gradient[naive]",),
+            _float32("naive"),
         ),
     ]
 
 
+def _overflow(label: str) -> tuple[str, ...]:
+    return (
+        S + f"test_loss_is_stable_for_huge_scores[{label}]",
+        S + f"test_loss_is_stable_for_huge_scores_in_float32[{label}]",
+        HC + f"test_extreme_scores_values[{label}]",
+        HS + f"test_hidden_extreme_scores_give_the_exact_finite_loss[{label}-*]",
+    )
+
+
+def _underflow(label: str) -> tuple[str, ...]:
+    return (
+        S + f"test_loss_is_exact_when_correct_class_is_far_below_the_best[{label}]",
+        HC + f"test_extreme_scores_values[{label}]",
+        HS + f"test_hidden_extreme_scores_give_the_exact_finite_loss[{label}-*]",
+    )
+
+
+def _float32(label: str) -> tuple[str, ...]:
+    return (
+        S + f"test_float32_inputs_give_float32_gradient[{label}]",
+        HC + "test_float32_stays_float32",
+        HS + f"test_hidden_float32_in_float32_out_with_float32_accuracy[{label}]",
+    )
+
+
+LOOP_TESTS = (
+    S + "test_vectorized_source_has_no_loops",
+    S + "test_vectorized_runs_the_same_lines_for_any_N",
+    HC + "test_vectorized_has_no_loops",
+)
+
+
 def _classifier_mistakes() -> list[Mistake]:
     """Mistakes in train and predict: they cost the tests they fail."""
+    no_rng = "np.random.randint(0, num_train, size=batch_size)"
     return [
         _by_tests(
             "SGD: float64 forced",
@@ -383,7 +381,12 @@ def _classifier_mistakes() -> list[Mistake]:
                     "self.W = self.W.astype(np.float64) - learning_rate * grad",
                 )
             ],
-            (L + "test_float32_training_keeps_float32_weights",),
+            (
+                L + "test_float32_training_keeps_float32_weights",
+                HC + "test_sgd_step_follows_the_gradient[float32]",
+                HL + "test_hidden_one_sgd_step_is_W_minus_learning_rate_times_dW[float32]",
+                HL + "test_hidden_float32_training_and_prediction",
+            ),
         ),
         _by_tests(
             "predict returns probabilities",
@@ -395,31 +398,44 @@ def _classifier_mistakes() -> list[Mistake]:
                     "y_pred = np.exp(X @ self.W) / np.exp(X @ self.W).sum(axis=1, keepdims=True)",
                 )
             ],
-            (L + "test_predict_returns_integer_labels_not_scores",),
+            (
+                *PREDICT_TESTS,
+                L + "test_sgd_reaches_high_training_accuracy_on_separable_data",
+                L + "test_softmax_trains_end_to_end_with_your_vectorized_loss",
+            ),
         ),
         _by_tests(
             "predict returns float labels",
             ("predict-not-labels",),
             [edit(PREDICT, "axis=1)", "axis=1).astype(float)")],
-            (L + "test_predict_returns_integer_labels_not_scores",),
+            PREDICT_TESTS,
         ),
         _by_tests(
             "SGD: no update of W",
             ("sgd-no-update",),
             [edit(UPDATE, "self.W -= learning_rate * grad", "pass")],
-            (L + "test_training_updates_W",),
+            (
+                L + "test_training_updates_W",
+                L + "test_divergence_stops_with_advice_and_keeps_the_history",
+                HL + "test_hidden_training_a_second_time_continues_from_the_learned_W",
+                *SGD_TESTS,
+            ),
         ),
         _by_tests(
             "SGD: wrong sign of the update",
             ("sgd-wrong-sign",),
             [edit(UPDATE, "-=", "+=")],
-            (HC + "test_sgd_step_follows_the_gradient*",),
+            (*SGD_STEP_TESTS, *SGD_TESTS, HL + "test_hidden_training_a_second_time_continues_from_the_learned_W"),
         ),
         _by_tests(
             "SGD: no learning rate",
             ("sgd-step-size",),
             [edit(UPDATE, "learning_rate * grad", "grad")],
-            (HC + "test_sgd_step_follows_the_gradient*",),
+            (
+                *SGD_STEP_TESTS,
+                L + "test_first_loss_is_that_of_W_near_0_with_the_lazy_small_initialization",
+                L + "test_divergence_stops_with_advice_and_keeps_the_history",
+            ),
         ),
         _by_tests(
             "SGD: the same batch every step",
@@ -431,21 +447,43 @@ def _classifier_mistakes() -> list[Mistake]:
             "SGD: labels not matching the rows",
             ("sgd-labels-mismatched",),
             [edit(BATCH, "y_batch = y[batch]", "y_batch = y[rng.integers(0, num_train, size=batch_size)]")],
-            (L + "test_batches_are_random_rows_with_matching_labels",),
+            (
+                L + "test_batches_are_random_rows_with_matching_labels",
+                L + "test_sgd_reaches_high_training_accuracy_on_separable_data",
+                L + "test_softmax_trains_end_to_end_with_your_vectorized_loss",
+                L + "test_train_returns_one_loss_per_iteration_and_the_loss_falls",
+                HC + "test_sgd_learns_separable_data",
+                HL + "test_hidden_float32_training_and_prediction",
+            ),
         ),
         _by_tests(
             "SGD: np.random instead of rng",
             ("sgd-not-seeded",),
-            [
-                edit(
-                    BATCH,
-                    "rng.integers(0, num_train, size=batch_size)",
-                    "np.random.randint(0, num_train, size=batch_size)",
-                )
-            ],
+            [edit(BATCH, "rng.integers(0, num_train, size=batch_size)", no_rng)],
             (L + "test_same_seed_gives_the_same_run_and_another_seed_does_not",),
         ),
     ]
+
+
+PREDICT_TESTS = (
+    L + "test_predict_returns_integer_labels_not_scores",
+    HC + "test_predict_labels",
+    HL + "test_hidden_float32_training_and_prediction",
+    HL + "test_hidden_predict_is_the_argmax_of_the_scores_as_integers",
+)
+# One SGD step checked exactly, and whole training runs: a wrong step fails them all.
+SGD_STEP_TESTS = (
+    HC + "test_sgd_step_follows_the_gradient[*]",
+    HL + "test_hidden_one_sgd_step_is_W_minus_learning_rate_times_dW[*]",
+)
+SGD_TESTS = (
+    *SGD_STEP_TESTS,
+    L + "test_sgd_reaches_high_training_accuracy_on_separable_data",
+    L + "test_softmax_trains_end_to_end_with_your_vectorized_loss",
+    L + "test_train_returns_one_loss_per_iteration_and_the_loss_falls",
+    HC + "test_sgd_learns_separable_data",
+    HL + "test_hidden_float32_training_and_prediction",
+)
 
 
 MISTAKES: tuple[Mistake, ...] = (*_loss_pair_mistakes(), *_loss_pair_by_tests(), *_classifier_mistakes())
@@ -479,7 +517,7 @@ IMPORT_ERRORS = ("SyntaxError", "IndentationError", "TabError", "ImportError", "
 
 def codes_named_by_tests(failed: dict[str, str]) -> list[str]:
     """The codes the failing tests themselves name: failed maps test id -> its message."""
-    found = [code for code, pattern in NAMED_BY_TESTS if any(fnmatchcase(t, pattern) for t in failed)]
+    found = [code for code, pattern in NAMED_BY_TESTS if any(matches(t, pattern) for t in failed)]
     if any(f"{error}:" in message for message in failed.values() for error in IMPORT_ERRORS):
         found.append("does-not-import")
     return list(dict.fromkeys(found))

@@ -151,25 +151,12 @@ def bwrap_options(kit: Path, grader: Path, env: dict[str, str]) -> list[str]:
             options += ["--ro-bind", top, top]
     for path in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime"):
         options += ["--ro-bind-try", path, path]
+    # The private /tmp first, then what is bound into it: a Python environment that lives
+    # under /tmp (a fresh clone there, a CI runner's venv) must not be hidden by the tmpfs.
+    options += ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
     for directory in python_dirs():
         options += ["--ro-bind", directory, directory]
-    options += [
-        "--bind",
-        str(kit),
-        "/kit",
-        "--ro-bind",
-        str(grader),
-        "/grader",
-        "--tmpfs",
-        "/tmp",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--chdir",
-        "/kit",
-        "--clearenv",
-    ]
+    options += ["--bind", str(kit), "/kit", "--ro-bind", str(grader), "/grader", "--chdir", "/kit", "--clearenv"]
     for name, value in env.items():
         options += ["--setenv", name, value]
     return [*options, "--"]
@@ -190,8 +177,49 @@ def bwrap_problem() -> tuple[str | None, str | None]:
         return None, f"bubblewrap could not start: {err}"
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines() or [f"exit status {result.returncode}"]
-        return None, f"bubblewrap cannot make a sandbox here ({lines[-1]})"
+        return None, f"bubblewrap cannot make a sandbox here ({lines[-1]}){bwrap_advice(lines[-1])}"
     return command, None
+
+
+# What bwrap says when it cannot work here -> the real cause and the real fix.
+BWRAP_FAILURES = (
+    (
+        ("setting up uid map", "No permissions to creat", "Operation not permitted", "unshare"),
+        ": this machine does not let an unprivileged process make user namespaces (a container started "
+        "without them, or a kernel that forbids them: sysctl kernel.unprivileged_userns_clone=1, and on "
+        "Ubuntu 24.04 kernel.apparmor_restrict_unprivileged_userns=0, allow them). Where you cannot change "
+        "that, grade with --user USER (as root) instead",
+    ),
+    (
+        ("execvp",),
+        f": the sandbox could not find this Python ({sys.executable}) at its path; tell the grader's "
+        "maintainers, and meanwhile grade with a virtual environment made from /usr/bin/python3",
+    ),
+)
+
+
+def bwrap_advice(message: str) -> str:
+    """The cause and the fix of a bwrap failure, as a clause to append ("" when unknown)."""
+    for needles, advice in BWRAP_FAILURES:
+        if any(needle in message for needle in needles):
+            return advice
+    return ""
+
+
+def blocking_directory(path: str, uid: int, gid: int) -> str | None:
+    """The first directory on `path`'s way that the user (uid, gid) may not enter, or None."""
+    current = Path("/")
+    for part in Path(path).parts[1:]:
+        current = current / part
+        try:
+            info = current.stat()
+        except OSError:
+            return None
+        if current.is_dir():
+            bits = 0o001 if info.st_uid != uid and info.st_gid != gid else (0o100 if info.st_uid == uid else 0o010)
+            if not info.st_mode & bits:
+                return str(current)
+    return None
 
 
 def user_ids(user: str) -> tuple[int, int]:
@@ -226,10 +254,17 @@ def check_user_can_run_python(user: str) -> None:
     except (OSError, subprocess.SubprocessError) as err:  # cannot exec it, or it hangs
         problem = str(err)
     if problem:
+        where = ""
+        for candidate in dict.fromkeys([sys.executable, os.path.realpath(sys.executable), sys.base_prefix]):
+            blocked = blocking_directory(candidate, uid, gid)
+            if blocked:
+                where = f" {user} may not enter {blocked}, which holds it."
+                break
         raise SandboxUnavailable(
-            f"--user {user}: that user cannot run this Python ({sys.executable}, "
-            f"which is {os.path.realpath(sys.executable)}): {problem}. Grade with a Python every user "
-            "can read, e.g. a venv made from /usr/bin/python3 outside /root."
+            f"--user {user}: that user cannot run this Python ({sys.executable}, which is "
+            f"{os.path.realpath(sys.executable)}): {problem}.{where} Grade with a Python every user can read: "
+            "/usr/bin/python3 -m venv /opt/grader-venv, then /opt/grader-venv/bin/pip install -r requirements.txt, "
+            "and run the grader with /opt/grader-venv/bin/python."
         )
 
 

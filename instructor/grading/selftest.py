@@ -33,7 +33,6 @@ import argparse
 import sys
 import tempfile
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 from instructor.grading import attacks, points, rubric
@@ -41,6 +40,7 @@ from instructor.grading.rubric import MISTAKES
 from instructor.grading.suite import NOTHING, VARIANTS, Case, build_files, graded_files, styles
 
 ROUNDING = 0.011  # points: a grade is shown to 2 decimals, each test's points to 4
+VISIBLE = ("tests/test_softmax.py::", "tests/test_linear_classifier.py::")  # tests named after a mistake
 
 
 def mistake_cases() -> dict[str, Case]:
@@ -77,7 +77,8 @@ def _named_tests() -> dict[str, set[str]]:
     named: dict[str, set[str]] = {}
     for mistake in MISTAKES:
         for pattern in mistake.tests if mistake.charged_once else mistake.tests[:1]:
-            named.setdefault(pattern, set()).add(mistake.name)
+            if pattern.startswith(VISIBLE):  # the tests a student reads the names of
+                named.setdefault(pattern, set()).add(mistake.name)
     return named
 
 
@@ -108,7 +109,7 @@ def judge_mistake(mistake: rubric.Mistake, grade) -> tuple[str, list[str]]:
                 + (f"; passes {', '.join(map(_short, missing))}" if missing else "")
             )
     for pattern, owners in _named_tests().items():
-        if mistake.name not in owners and any(fnmatchcase(test, pattern) for test in failed):
+        if mistake.name not in owners and any(rubric.matches(test, pattern) for test in failed):
             warnings.append(
                 f"{mistake.name}: fails {_short(pattern)}, the test named after {', '.join(sorted(owners))}"
             )

@@ -33,7 +33,6 @@ import time
 import uuid
 import zipfile
 from decimal import Decimal
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
@@ -276,7 +275,7 @@ def test_reference_gets_full_marks(graded):
 def test_mistake_loses_points(graded, name):
     grade, named = graded[name], MISTAKES[name].mistake.named_test
     assert grade.score < grade.total, f"{name!r} got full marks"
-    assert any(fnmatchcase(test, named) for test in failed(grade)), (
+    assert any(rubric.matches(test, named) for test in failed(grade)), (
         f"{name!r}: expected {named} to fail; failed: {sorted(failed(grade))}"
     )
 

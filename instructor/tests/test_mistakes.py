@@ -295,3 +295,19 @@ def test_a_classic_mistake_still_computes_the_loss(name):
 
 def test_a_test_that_made_no_loss_call_has_nothing_to_judge():
     assert mistakes.Recorder().not_computed() == ""
+
+
+def test_writing_into_a_read_only_input_is_the_mutation_itself():
+    # The hidden test passes read-only inputs: NumPy stops `W *= ...` with "read-only", and that
+    # call is the classic mistake (charged once), not an unexplained error charged in full.
+    mutates = loss_mutant(rubric.BY_NAME["vectorized: modifies W in place"])[1]
+    calls = list(problems())
+    for W, X, y, _ in calls[:1]:
+        for array in (W, X, y):
+            array.flags.writeable = False
+    assert explanation(mutates, calls=calls) == {VECTORIZED: ("mutates-input",)}
+
+    def raises_its_own(W, X, y, reg):
+        raise ValueError("read-only, says the student")
+
+    assert explanation(raises_its_own, calls=list(problems())) is None  # inputs writeable: not explained
