@@ -35,7 +35,7 @@ def softmax_loss_naive(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) 
     - reg: (float) regularization strength.
 
     Returns a tuple of:
-    - loss as a Python float
+    - loss: one number (a Python float or a NumPy scalar)
     - gradient with respect to weights W; an array of same shape and dtype as W
     """
     reg = check_loss_inputs(W, X, y, reg)  # clear errors; reg as a Python float
@@ -92,7 +92,7 @@ def softmax_loss_vectorized(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: fl
     - reg: (float) regularization strength.
 
     Returns a tuple of:
-    - loss as a Python float
+    - loss: one number (a Python float or a NumPy scalar)
     - gradient with respect to weights W; an array of same shape and dtype as W
     """
     reg = check_loss_inputs(W, X, y, reg)  # clear errors; reg as a Python float

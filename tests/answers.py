@@ -2,8 +2,10 @@
 
     loss, dW = answer(softmax_loss_naive, W, X, y, reg)
 
-`answer` calls the function and hands back the loss as a Python float and dW
-as it came, or fails the test saying what arrived and what was expected. Any
+`answer` calls the function on copies of W, X and y (a function that changes
+its inputs fails the tests about that, not every test that calls it twice)
+and hands back the loss as a Python float and dW as it came, or fails the
+test saying what arrived and what was expected. Any
 real scalar is a loss (kit/validation.py's `loss_value`): a Python float, a
 NumPy scalar of any precision, a 0-d array. Shapes: W (D, C), X (N, D), y (N,).
 """
@@ -17,9 +19,9 @@ from kit.validation import loss_value
 
 
 def answer(fn, W, X, y, reg) -> tuple[float, np.ndarray]:
-    """fn(W, X, y, reg) as (loss as a float, dW), failing the test if it is not that pair."""
+    """fn(W, X, y, reg) on copies of the arrays, as (loss as a float, dW); fails the test if it is not that pair."""
     name = getattr(fn, "__name__", "the loss function")
-    result = fn(W, X, y, reg)
+    result = fn(*(np.array(a, copy=True) for a in (W, X, y)), reg)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         pytest.fail(f"{name} should return a pair (loss, dW); got {type(result).__name__}", pytrace=False)
     loss, dW = result

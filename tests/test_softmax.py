@@ -273,43 +273,64 @@ def test_vectorized_matches_naive_on_cifar_sized_rows():
 # --- numerical stability -------------------------------------------------
 
 
+def _huge_and_moderate(top: float, gap: float, dtype=np.float64):
+    """The same softmax rows twice: scores of `top` (exp overflows) and shifted down to 0.
+
+    X's three features are a sign and one bias per row, so the second W moves
+    only the first row's scores, by -top: rows (top, top - gap, 0) and
+    (-top, gap - top, 0) become (0, -gap, -top) and the same second row. Softmax
+    is unchanged by a constant added to a row, so the loss and dW are too.
+    Returns X (2, 3), W_huge (3, 3), W_moderate (3, 3), labels y (2,).
+    """
+    X = np.array([[1.0, 1.0, 0.0], [-1.0, 0.0, 1.0]], dtype=dtype)
+    W_huge = np.zeros((3, 3), dtype=dtype)
+    W_huge[0] = (top, top - gap, 0.0)
+    W_moderate = W_huge.copy()
+    W_moderate[1] = -top  # the first row's bias
+    return X, W_huge, W_moderate, np.array([1, 2])  # labels gap and 0 below their row's best: no underflow
+
+
 def test_loss_is_stable_for_huge_scores(loss_fn):
     # Rows of scores (800, 790, 0) and (-800, -790, 0): exp(800) overflows unless each row is
     # shifted by its own max, and shifting both by 800 (the whole matrix's max) sends the second
-    # row to exp(-1600) = 0. Labels 1 and 2 lie 10 and 0 below their row's best, so no label
-    # underflows: the exact loss is (10 + log(1 + e^-10) + 0) / 2, up to terms of e^-790.
-    X = np.array([[1.0], [-1.0]])
-    W = np.array([[GAP, GAP - 10, 0.0]])
-    loss, dW = answer(loss_fn, W, X, np.array([1, 2]), 0.0)
+    # row to exp(-800) = 0. Shifted down, the same rows give the same loss and dW.
+    X, W_huge, W_moderate, y = _huge_and_moderate(GAP, 10.0)
+    loss, dW = answer(loss_fn, W_huge, X, y, 0.0)
+    expected, expected_dW = answer(loss_fn, W_moderate, X, y, 0.0)
+    assert_computed(loss_fn, expected)
     assert np.isfinite(loss) and np.all(np.isfinite(dW)), (
         f"scores of 800 gave loss={loss}, dW={dW}: subtract each row's own max before exp "
         "(np.max(scores, axis=1, keepdims=True))"
     )
-    p0 = 1 / (1 + math.exp(-10))  # the first row's probability of class 0
-    assert loss == pytest.approx((10 + math.log1p(math.exp(-10))) / 2, rel=1e-12)
-    np.testing.assert_allclose(dW, [[p0 / 2, -p0 / 2, 0.0]], rtol=1e-9, atol=1e-12)
+    assert loss == pytest.approx(expected, rel=1e-12), "adding a constant to a row of scores changed the loss"
+    np.testing.assert_allclose(dW, expected_dW, rtol=1e-9, atol=1e-12, err_msg="... and dW")
 
 
 def test_loss_is_exact_when_correct_class_is_far_below_the_best(loss_fn):
-    # Scores (0, -800), labels 0 and 1: label 1 lies 800 below the best, p_1 = e^-800 underflows
-    # to 0, and log(p_1) = -inf unless computed as s_y - logsumexp(s). No score overflows here.
-    # The exact losses are 0 and 800 + log(1 + e^-800) = 800: the mean is 400.
-    X = np.array([[1.0], [1.0]])
-    W = np.array([[0.0, -GAP]])
-    loss, dW = answer(loss_fn, W, X, np.array([0, 1]), 0.0)
-    assert np.isfinite(loss), f"got loss={loss}: log(exp(s_y) / sum) underflows to log(0); use s_y - logsumexp(s)"
-    assert loss == pytest.approx(GAP / 2, rel=1e-12)
-    # p = (1, 0) for both examples: dscores rows (0, 0) and (1, -1); dW = their mean.
-    np.testing.assert_allclose(dW, [[0.5, -0.5]], rtol=1e-12)
+    # Scores (0, -800): label 1 lies 800 below the best, p_1 = e^-800 underflows to 0, and
+    # log(p_1) = -inf unless computed as s_y - logsumexp(s). Exactly, its loss is 800 more
+    # than label 0's: -log p_1 = 800 + log(1 + e^-800) and -log p_0 = log(1 + e^-800).
+    W, X = np.array([[0.0, -GAP]]), np.array([[1.0]])
+    far, dW = answer(loss_fn, W, X, np.array([1]), 0.0)
+    best, _ = answer(loss_fn, W, X, np.array([0]), 0.0)
+    assert np.isfinite(far) and np.all(np.isfinite(dW)), (
+        f"got loss={far} for a label 800 below the best score: log(exp(s_y) / sum) underflows to log(0); "
+        "use s_y - logsumexp(s)"
+    )
+    assert far - best == pytest.approx(GAP, rel=1e-12), (
+        f"a label 800 below the best should cost exactly 800 more than the best label; got {far} and {best}"
+    )
 
 
 def test_loss_is_stable_for_huge_scores_in_float32(loss_fn):
-    # Scores (100, 95, 0) in both rows: exp(100) overflows float32 (its largest is about e^88.7).
-    X = np.array([[1.0], [1.0]], dtype=np.float32)
-    W = np.array([[100.0, 95.0, 0.0]], dtype=np.float32)
-    loss, dW = answer(loss_fn, W, X, np.array([0, 1]), 0.0)
+    # Rows (100, 95, 0) and (-100, -95, 0) in float32, whose exp(100) overflows (its largest is
+    # about e^88.7); shifted down, the same rows.
+    X, W_huge, W_moderate, y = _huge_and_moderate(100.0, 5.0, np.float32)
+    loss, dW = answer(loss_fn, W_huge, X, y, 0.0)
+    expected, _ = answer(loss_fn, W_moderate, X, y, 0.0)
+    assert_computed(loss_fn, expected)
     assert np.isfinite(loss) and np.all(np.isfinite(dW)), f"float32 overflow: loss={loss}, dW={dW}"
-    assert loss == pytest.approx(2.5 + math.log1p(math.exp(-5)), rel=1e-6)
+    assert loss == pytest.approx(expected, rel=1e-5)
 
 
 # --- hygiene ---------------------------------------------------------------

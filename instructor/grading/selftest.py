@@ -108,7 +108,10 @@ def judge_mistake(mistake: rubric.Mistake, grade) -> tuple[str, list[str]]:
                 + (f"; also fails {', '.join(map(_short, extra))}" if extra else "")
                 + (f"; passes {', '.join(map(_short, missing))}" if missing else "")
             )
-    for pattern, owners in _named_tests().items():
+    # A function that changes its inputs computes from what it changed: its values are wrong
+    # wherever a test compares them with the original inputs'. The rest fail only their own tests.
+    named = {} if "mutates-input" in mistake.codes else _named_tests()
+    for pattern, owners in named.items():
         if mistake.name not in owners and any(rubric.matches(test, pattern) for test in failed):
             warnings.append(
                 f"{mistake.name}: fails {_short(pattern)}, the test named after {', '.join(sorted(owners))}"
