@@ -214,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
             bundle = get_bundle(args.bundle, Path(tmp))
+            print(bundle.describe())
             results = grade_many(bundle, args.submissions, limits, isolation, args.jobs)
     except (SandboxUnavailable, BundleError, points.PointsError, GraderError, OSError) as error:
         problem = str(error)

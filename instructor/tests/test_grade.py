@@ -795,7 +795,13 @@ def test_a_pinned_bundle_regrades_with_its_own_tests_and_points(tmp_path, capsys
     assert bundle_module.main([str(pinned)]) == 0
     manifest = (pinned / "manifest.json").read_text()
     assert bundle_module.main([str(pinned)]) == 2, "an existing bundle is never rebuilt in place"
+    source = json.loads(manifest)["source"]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    assert source["commit"] == head and source["built_at"] and source["kit_version"], source
     submission = write_flat(tmp_path / "late", reference_files())
     assert cli.main([str(submission), "--bundle", str(pinned), "--trusted", "--quiet"]) == 0
-    assert "Score: 100 / 100" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Score: 100 / 100" in out
+    # The grader says which bundle it grades with: the kit's version, the commit and the date.
+    assert f"bundle: kit {source['kit_version']} (commit {head[:12]}" in out and source["built_at"] in out
     assert (pinned / "manifest.json").read_text() == manifest, "grading must not change a pinned bundle"
