@@ -24,8 +24,10 @@ the solutions never reach Gradescope.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
+import runpy
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -41,6 +43,7 @@ from instructor.markers import MarkerError
 REFERENCE_LIMITS = Limits(timeout=120.0, total=600.0)  # the reference gets time to spare on a busy machine
 GIT_TIMEOUT = 30.0  # seconds for one git query about the repository (milliseconds normally)
 SHORT_HASH = 12  # hex digits of a hash shown to a reader
+CODES_FILE = "diagnose/codes.py"  # the diagnosis codes and the sentence a student reads for each
 
 
 class BundleError(RuntimeError):
@@ -68,6 +71,16 @@ class Bundle:
     @property
     def total(self) -> float:
         return sum(self.points.values())
+
+    @functools.cached_property
+    def explanations(self) -> dict[str, dict[str, str]]:
+        """The sentence a student reads for each diagnosis code, from this bundle's own diagnose/codes.py:
+        {"loss": CODES, "training": TRAINING_CODES} ({} if the bundle has none)."""
+        path = self.harness / CODES_FILE
+        if not path.is_file():
+            return {}
+        table = runpy.run_path(str(path))  # the instructor's own file, as bundled: two dicts of strings
+        return {"loss": dict(table.get("CODES", {})), "training": dict(table.get("TRAINING_CODES", {}))}
 
     def describe(self) -> str:
         """One line for the instructor: which kit, which commit, built when."""

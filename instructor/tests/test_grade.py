@@ -39,10 +39,11 @@ from instructor import REPO_ROOT
 from instructor.grading import cli, sandbox, selftest
 from instructor.grading import points as points_table
 from instructor.grading.bundle import build_bundle
-from instructor.grading.results import Grade, failure_summary
+from instructor.grading.results import Grade, failure_summary, gradescope_json, print_table
 from instructor.grading.sandbox import Limits
 from instructor.grading.submission import read_submission
 from instructor.markers import strip_python
+from instructor.tests.class_fixtures import hidden_test_secrets, student_visible
 
 pytestmark = pytest.mark.slow  # a few minutes on 2 cores: ~55 submissions graded in sandboxes
 
@@ -483,6 +484,53 @@ def test_no_solution_or_hidden_test_reaches_the_results(graded):
     assert not leaked, f"results show lines of the solution or the hidden tests: {leaked[:3]}"
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["untouched stub", "syntax error in softmax.py", "attack: reads the hidden tests and the instructor's files"],
+)
+def test_what_students_read_holds_nothing_of_the_hidden_tests(graded, name):
+    grade = graded[name]
+    failing = [t for t in grade.tests if t.hidden and not t.passed]
+    assert len(failing) >= 10, "the case must fail hidden tests, or it proves nothing"
+    data = gradescope_json(grade)
+    shown = student_visible(data)
+    secrets = hidden_test_secrets()
+    assert {"uint8 labels", "CIFAR-shaped"} <= set(secrets), "the search must look for the case names"
+    leaked = [secret for secret in secrets if secret in shown]
+    assert not leaked, f"students would read these of the hidden tests: {leaked[:5]}"
+    assert "tests/hidden/" not in shown and '("best"' not in shown
+    # The instructor still has every hidden test's own text.
+    staff = "\n".join(t["output"] for t in data["tests"] if t["visibility"] == "hidden")
+    assert "tests/hidden/test_hidden_checks.py" in staff
+
+
+def test_a_syntax_error_reads_as_the_students_own_error_with_their_lines(graded):
+    grade = graded["syntax error in softmax.py"]
+    data = gradescope_json(grade)
+    visible = [t for t in data["tests"] if t["visibility"] == "visible" and t["status"] == "failed"]
+    assert visible
+    for test in visible:
+        text = test["output"]
+        assert "Your code raised SyntaxError: invalid syntax" in text, text
+        assert "classifiers/softmax.py, line" in text and "rows = = 1" in text and "^" in text
+        for grader in ("worker.py", "boundary.py", "mistakes.py", "/grader/", "instructor", str(REPO), "Traceback"):
+            assert grader not in text, f"{grader!r} in what the student reads:\n{text}"
+    assert len(visible[0]["output"].splitlines()) < 15, visible[0]["output"]
+    staff = [t["output"] for t in data["tests"] if t["visibility"] == "hidden"]
+    assert any("instructor/grading/worker.py" in text for text in staff), "the full trace stays the instructor's"
+
+
+def test_the_isolation_line_is_for_the_instructor_only(graded, capsys):
+    grade = graded["reference"]
+    data = gradescope_json(grade)
+    assert grade.isolation and grade.isolation not in student_visible(data)
+    assert "sandbox" not in student_visible(data).lower()
+    assert data["extra_data"]["isolation"] == grade.isolation
+    assert any(grade.isolation in t["output"] for t in data["tests"] if t["visibility"] == "hidden")
+    print_table(grade)
+    assert f"isolation: {grade.isolation}" in capsys.readouterr().out, "the console is the instructor's"
+
+
 def test_a_daemon_started_by_student_code_does_not_outlive_the_grade(graded):
     assert graded["_daemons seen"], "the daemon attack never started its process: the test proves nothing"
     assert not leftovers(), f"still running after grading: {leftovers()}"
@@ -623,7 +671,11 @@ def test_without_bubblewrap_a_separate_user_runs_the_code_and_results_say_so(tmp
     assert code == 0, run.stderr[-2000:]
     data = json.loads(results.read_text())
     assert data["score"] == 100, [t["output"] for t in data["tests"] if t["status"] == "failed"][:3]
-    assert "separate user 'nobody'" in data["extra_data"]["isolation"] and "Isolation: separate user" in data["output"]
+    assert "separate user 'nobody'" in data["extra_data"]["isolation"]
+    # Where that user may read files and the network is for the instructor to know, not the students.
+    assert "separate user" not in student_visible(data) and "reachable" not in student_visible(data)
+    staff = [t["output"] for t in data["tests"] if t["visibility"] == "hidden"]
+    assert any("Isolation: separate user 'nobody'" in text for text in staff)
     assert not leftovers(marker), f"the fallback left a process running: {leftovers(marker)}"
 
 
@@ -703,13 +755,16 @@ def test_command_line_writes_gradescope_json_and_a_gradebook(tmp_path, bundle, c
     )
     assert code == 0
     out = capsys.readouterr().out
-    assert "Score: 100 / 100" in out and "PASS" in out and "FAIL" in out and "isolation: bubblewrap" in out
-    rows = list(csv.reader(gradebook.read_text().splitlines()))
-    assert rows[0][:3] == ["submission", "score", "total"] and rows[0][-1] == "notes" and len(rows) == 3
-    assert [r[0] for r in rows[1:]] == ["alice/submission", "frank/submission"], "students named by folder"
-    assert float(rows[1][1]) == 100 and float(rows[2][1]) < 100
-    assert len(rows[0]) < 60, "one column per points entry, not per parametrized case"
-    assert sum(float(v) for v in rows[1][3:-1]) == pytest.approx(100)
+    assert "Score: 100 / 100" in out and "PASS" in out and "FAIL" in out
+    assert out.count("Isolation: bubblewrap") == 1 and "isolation:" not in out, "a batch says its isolation once"
+    rows = list(csv.DictReader(gradebook.read_text().splitlines()))
+    assert [r["Student"] for r in rows] == ["alice/submission", "frank/submission"], "students named by folder"
+    assert float(rows[0]["Score"]) == 100 and float(rows[1]["Score"]) < 100 and rows[0]["Total"] == "100"
+    assert rows[1]["Mistakes"] == "reg-missing-in-loss in softmax_loss_vectorized"
+    assert not any("bubblewrap" in value for row in rows for value in row.values()), "the isolation is in no row"
+    detail = list(csv.reader((tmp_path / "grades-tests.csv").read_text().splitlines()))
+    assert len(detail[0]) < 60, "one column per points entry, not per parametrized case"
+    assert sum(float(v) for v in detail[1][5:]) == pytest.approx(100)
     assert sorted(p.name for p in json_dir.iterdir()) == ["alice__submission.json", "frank__submission.json"]
     # A second run must not overwrite those results silently.
     assert cli.main([str(good), str(bad), "--bundle", str(bundle.root), "--json-dir", str(json_dir)]) == 2
@@ -726,11 +781,13 @@ def check_gradescope_schema(data: dict) -> None:
     for test in data["tests"]:
         assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility"}
         assert test["status"] in ("passed", "failed")
-        assert test["visibility"] in ("visible", "after_published")
-        assert (test["visibility"] == "after_published") == test["name"].startswith("tests/hidden/")
+        assert test["visibility"] in ("visible", "after_published", "hidden")
+        # Students see hidden tests by a plain name after publication; only staff see "hidden" entries.
+        assert (test["visibility"] == "after_published") == test["name"].startswith("Hidden test")
+        assert test["visibility"] != "hidden" or test["max_score"] == 0
     assert sum(Decimal(str(t["max_score"])) for t in data["tests"]) == 100, "max_scores must add up to the total"
     assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]), abs=0.01)
-    assert "bubblewrap" in data["extra_data"]["isolation"] and "Isolation:" in data["output"]
+    assert "bubblewrap" in data["extra_data"]["isolation"] and "Isolation:" not in student_visible(data)
 
 
 def test_a_broken_bundle_exits_non_zero_and_writes_no_score(tmp_path, capsys):
