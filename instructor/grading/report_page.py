@@ -31,7 +31,7 @@ th { background: #f4f4f4; } td.num { text-align: right; white-space: nowrap; }
 .card b { display: block; font-size: 1.4em; }
 .bar { background: #4878a8; height: 0.8em; display: inline-block; vertical-align: middle; }
 .low { background: #fbe3e3; } .low .bar { background: #c0392b; }
-code { background: #f4f4f4; padding: 0 0.2em; } img { max-width: 100%; }
+code { background: #f4f4f4; padding: 0 0.2em; white-space: nowrap; } img { max-width: 100%; }
 details summary { cursor: pointer; color: #345; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; } .figures img { flex: 1 1 30em; max-width: 48%; }
 """
