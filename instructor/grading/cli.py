@@ -31,7 +31,6 @@ all (a broken bundle or points table, no sandbox): one line says what to fix.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -57,10 +56,12 @@ from instructor.grading.results import (
     Grade,
     TestResult,
     gradescope_json,
+    is_result_file,
     misconfigured_json,
     print_line,
     print_table,
     write_json,
+    write_json_dir,
 )
 from instructor.grading.sandbox import Isolation, Limits, SandboxUnavailable, choose_isolation
 from instructor.grading.submission import SubmissionError, Tree, display_names, read_submission
@@ -258,26 +259,6 @@ def check_targets(args, parser) -> str | None:
         shown = ", ".join(str(p) for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
         return f"refusing to overwrite {shown} (pass --overwrite to replace them)"
     return None
-
-
-def is_result_file(path: Path) -> bool:
-    """A JSON file this grader wrote (results.json's shape), which --overwrite may remove."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and isinstance(data.get("tests"), list) and "output" in data
-
-
-def write_json_dir(grades: list[Grade], directory: Path) -> None:
-    """One results.json per graded student, named by their key; an earlier run's other results go."""
-    written = {directory / f"{g.student.key}.json" for g in grades}
-    directory.mkdir(parents=True, exist_ok=True)
-    for stale in directory.glob("*.json"):
-        if stale not in written and is_result_file(stale):
-            stale.unlink()
-    for g in grades:
-        write_json(gradescope_json(g), directory / f"{g.student.key}.json")
 
 
 class Progress:

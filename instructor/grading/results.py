@@ -1,4 +1,4 @@
-"""A submission's grade, and what each audience reads of it: the console, results.json.
+"""A submission's grade, and what each audience reads of it: the console, results.json (one, or a folder of them).
 
 Two audiences (issue 22):
 
@@ -142,7 +142,8 @@ def student_output(test: TestResult, mistakes: list[FoundMistake]) -> str:
         lines += [f"Mistake found: [{m.code}] {m.function}: {m.explanation}" for m in named]
         lines += [line for line in (_what_the_code_did(test.student.get("error")), test.charge_line) if line]
         return "\n".join(lines)
-    text = test.student.get("text") or "This test failed."
+    # A test skipped or never run has no student view: the first line of its message says why.
+    text = test.student.get("text") or (test.output.strip().splitlines() or ["This test failed."])[0][:SUMMARY_WIDTH]
     return "\n\n".join(part for part in (test.charge_line, text) if part)[-OUTPUT_LIMIT:]
 
 
@@ -237,6 +238,26 @@ def write_json(data: dict, path: Path) -> None:
     partial = path.with_name(path.name + ".part")
     partial.write_text(json.dumps(data, indent=1))
     partial.replace(path)
+
+
+def is_result_file(path: Path) -> bool:
+    """A JSON file this grader wrote (results.json's shape), which --overwrite may remove."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("tests"), list) and "output" in data
+
+
+def write_json_dir(grades: list[Grade], directory: Path) -> None:
+    """One results.json per graded student, named by their key; an earlier run's other results go."""
+    written = {directory / f"{g.student.key}.json" for g in grades}
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.json"):
+        if stale not in written and is_result_file(stale):
+            stale.unlink()
+    for g in grades:
+        write_json(gradescope_json(g), directory / f"{g.student.key}.json")
 
 
 # --- what the instructor reads: the console ------------------------------------------------

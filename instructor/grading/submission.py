@@ -34,6 +34,7 @@ IGNORED_PARTS = ("__MACOSX", ".ipynb_checkpoints", "__pycache__", ".venv", ".git
 # "softmax (1).py", "softmax-1.py", "softmax copy.py": a browser's or a file manager's copy.
 COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|-\d+|\s+copy(\s*\d+)?)$", re.IGNORECASE)
 ARCHIVE = "submission.zip"  # what submit.py writes: opened when nothing beside it is graded
+OTHER_ARCHIVES = (".tar", ".tar.gz", ".tgz", ".rar", ".7z")  # named when found, not opened
 
 
 class SubmissionError(ValueError):
@@ -199,6 +200,9 @@ def read_submission(path: Path | Tree, graded_files: list[str]) -> tuple[dict[st
             return files, [*tree.notes, *inner.notes, f"graded the files inside {archive}", *inner_notes]
     listing = [n for n in tree.names() if usable(n)]
     shown = ", ".join(listing[:LISTED_NAMES]) + (" ..." if len(listing) > LISTED_NAMES else "") or "nothing"
+    unopened = [n for n in listing if n.lower().endswith(OTHER_ARCHIVES)]
+    if unopened:
+        notes.append(f"{', '.join(unopened[:LISTED_NAMES])}: only zip files are opened (ask for the files or a zip)")
     raise SubmissionError(
         f"no graded file in it (expected {', '.join(PurePosixPath(g).name for g in graded_files)}, "
         f"or the {ARCHIVE} that submit.py writes); it holds: {shown}" + (f" ({'; '.join(notes)})" if notes else "")

@@ -258,3 +258,6 @@ def test_a_submission_with_only_an_unopened_zip_is_opened_and_with_nothing_it_is
     (empty / "notes.txt").write_text("I ran out of time")
     with pytest.raises(SubmissionError, match=r"no graded file in it.*notes\.txt"):
         read_submission(empty, GRADED)
+    (empty / "kit.tar.gz").write_bytes(b"\x1f\x8b")
+    with pytest.raises(SubmissionError, match=r"kit\.tar\.gz: only zip files are opened"):
+        read_submission(empty, GRADED)

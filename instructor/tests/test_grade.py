@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 from instructor import REPO_ROOT
-from instructor.grading import cli, sandbox, selftest
+from instructor.grading import cli, report, sandbox, selftest
 from instructor.grading import points as points_table
 from instructor.grading.bundle import build_bundle
 from instructor.grading.results import Grade, failure_summary, gradescope_json, print_table
@@ -405,6 +405,19 @@ def test_exit_or_memory_hog_in_one_call_costs_that_test(graded, threat, why):
     lost = failed(graded[threat])
     assert list(lost) == ["tests/test_softmax.py::test_vectorized_matches_naive_on_cifar_sized_rows"], sorted(lost)
     assert why in lost["tests/test_softmax.py::test_vectorized_matches_naive_on_cifar_sized_rows"]
+
+
+def test_timeouts_crashes_and_memory_reach_the_class_report_with_their_reason(graded):
+    cases = {"hangs on one input": "timeout", "os._exit in a test": "crash", "memory hog in a test": "memory"}
+    grades = [graded[name] for name in cases]
+    for name, kind in cases.items():
+        assert kind in {i["kind"] for i in graded[name].incidents}, (name, graded[name].incidents)
+    rows = report.class_numbers(grades, [], report.RunInfo("test", {}))["incidents"]
+    for grade, kind in zip(grades, cases.values()):
+        mine = [r for r in rows if r["student"] == grade.submission and r["kind"] == kind]
+        assert mine and all(r["detail"] for r in mine), (grade.submission, rows)
+    assert any("did not return within" in r["detail"] for r in rows)
+    assert any("exited with code 3" in r["detail"] for r in rows)
 
 
 def test_patching_numpy_and_pytest_changes_nothing(graded):

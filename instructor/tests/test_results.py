@@ -10,24 +10,21 @@ import csv
 import json
 
 from instructor.grading import results
-from instructor.grading.cli import is_result_file, write_json_dir
 from instructor.grading.feedback import feedback_text
 from instructor.grading.gradebook import detail_path, entry_column, write_gradebook
-from instructor.grading.results import gradescope_json, hidden_names, print_line, print_table
+from instructor.grading.results import (
+    gradescope_json,
+    hidden_names,
+    is_result_file,
+    print_line,
+    print_table,
+    write_json_dir,
+)
 from instructor.grading.student_view import code_around, error_block
-from instructor.tests.class_fixtures import HIDDEN, VISIBLE, synthetic_grade
+from instructor.tests.class_fixtures import HIDDEN, VISIBLE, student_visible, synthetic_grade
 
 SECRET = "uint8 labels: loss 1.25, expected 1.5 (from ('best', (W, X, np.array([0, 0]), 0.0)))"
 ISOLATION = "bubblewrap sandbox (test)"
-
-
-def student_visible(data: dict) -> str:
-    """Everything results.json shows a student: `output`, and every test not marked hidden."""
-    shown = [data.get("output", "")]
-    for test in data["tests"]:
-        if test.get("visibility") != "hidden":
-            shown += [test["name"], test.get("output", "")]
-    return "\n".join(shown)
 
 
 def failing_everywhere() -> results.Grade:
@@ -61,6 +58,13 @@ def test_a_hidden_test_shows_students_its_plain_name_points_and_mistake_never_it
     )
     assert any(ISOLATION in t["output"] for t in staff) and data["extra_data"]["isolation"] == ISOLATION
     assert sum(t["max_score"] for t in data["tests"]) == sum(t.max_score for t in failing_everywhere().tests)
+
+
+def test_a_test_that_never_ran_tells_the_student_why_in_one_line():
+    stopped = "not run: the test run stopped early (exit status 1):\ntests/hidden/test_hidden_checks.py F [the log]"
+    grade = synthetic_grade("Ada", {VISIBLE[0]: {"output": stopped}, HIDDEN[0]: {"output": stopped}})
+    shown = student_visible(gradescope_json(grade))
+    assert "not run: the test run stopped early (exit status 1):" in shown and "the log" not in shown
 
 
 def test_hidden_names_keep_only_which_version_and_number_the_cases():
