@@ -245,7 +245,7 @@ def collect(paths: list[Path], graded_files: list[str], one_each: bool) -> tuple
     return entries, problems, unclaimed
 
 
-def check_targets(args, parser) -> str | None:
+def check_targets(args) -> str | None:
     """Why the outputs cannot be written (they exist and --overwrite is missing; a report folder that is
     not a report), or None."""
     existing = [p for p in (args.csv, args.csv and detail_path(args.csv)) if p and p.exists()]
@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.gradescope and len(args.submissions) != 1:
         parser.error("--gradescope takes exactly one submission")
     limits = Limits(timeout=args.timeout, memory_mb=args.memory, total=args.total_time)
-    refusal = check_targets(args, parser)
+    refusal = check_targets(args)
     if refusal:
         print(f"grade: {refusal}", file=sys.stderr)
         return 2
