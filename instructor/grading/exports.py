@@ -41,12 +41,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from instructor.grading.submission import (
-    MAX_ARCHIVE_BYTES,
     SubmissionError,
     Tree,
     as_tree,
     canonical_name,
     folder_tree,
+    nested_zip_tree,
     pick,
     usable,
     zip_tree,
@@ -339,7 +339,7 @@ def _student_folders(path: Path, tree: Tree, names: list[str], graded_files: lis
         elif path.is_dir():
             child_tree = as_tree(path / child)
         else:
-            child_tree = zip_tree(tree.read(child, MAX_ARCHIVE_BYTES), f"{path.name}:{child}")
+            child_tree = nested_zip_tree(tree, child, f"{path.name}:{child}")
         export.entries.append(Entry(Student(child.removesuffix(".zip")), child_tree, child))
     return export
 

@@ -88,30 +88,50 @@ def zip_tree(
 ) -> Tree:
     """The files of a zip (a path, or the bytes of a zip inside another): all of them, those under
     `prefix` (named without it), or exactly `members` (name -> entry). A damaged zip: SubmissionError."""
-    try:
-        with _open_zip(source) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as err:
-        raise SubmissionError(f"{label}: a damaged zip file ({err})") from err
     notes: list[str] = []
     if members is None:
-        members, counts = {}, {}
-        for info in infos:
-            if info.is_dir() or not info.filename.startswith(prefix) or _is_link(info):
-                continue
-            name = info.filename[len(prefix) :]
-            if not safe_name(name):
-                notes.append(f"{label}: {name!r} is not a safe file name (absolute, or with ..): skipped")
-                continue
-            counts[name] = counts.get(name, 0) + 1
-            members[name] = info  # the last of entries with one name, as unzip does
-        notes += [f"{label} holds {n} entries named {name}: the last was read" for name, n in counts.items() if n > 1]
+        members, notes = _members(source, label, prefix)
 
     def read(name: str, limit: int) -> bytes:
         with _open_zip(source) as archive, archive.open(members[name]) as handle:
             return handle.read(limit)
 
     return Tree(label, {name: info.file_size for name, info in members.items()}, read, notes)
+
+
+def nested_zip_tree(outer: Tree, name: str, label: str) -> Tree:
+    """The zip `name` inside `outer`, listed now and read again from `outer` for each file read, so
+    that a class of zipped submissions is never held in memory at once."""
+    members, notes = _members(outer.read(name, MAX_ARCHIVE_BYTES), label, "")
+
+    def read(member: str, limit: int) -> bytes:
+        with _open_zip(outer.read(name, MAX_ARCHIVE_BYTES)) as archive, archive.open(members[member]) as handle:
+            return handle.read(limit)
+
+    return Tree(label, {member: info.file_size for member, info in members.items()}, read, notes)
+
+
+def _members(source: Path | bytes, label: str, prefix: str) -> tuple[dict[str, zipfile.ZipInfo], list[str]]:
+    """The regular files of a zip under `prefix` (named without it), and notes on what was skipped."""
+    try:
+        with _open_zip(source) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
+        raise SubmissionError(f"{label}: a damaged zip file ({err})") from err
+    members: dict[str, zipfile.ZipInfo] = {}
+    counts: dict[str, int] = {}
+    notes = []
+    for info in infos:
+        if info.is_dir() or not info.filename.startswith(prefix) or _is_link(info):
+            continue
+        name = info.filename[len(prefix) :]
+        if not safe_name(name):
+            notes.append(f"{label}: {name!r} is not a safe file name (absolute, or with ..): skipped")
+            continue
+        counts[name] = counts.get(name, 0) + 1
+        members[name] = info  # the last of entries with one name, as unzip does
+    notes += [f"{label} holds {n} entries named {name}: the last was read" for name, n in counts.items() if n > 1]
+    return members, notes
 
 
 def _open_zip(source: Path | bytes) -> zipfile.ZipFile:

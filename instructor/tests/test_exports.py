@@ -172,6 +172,17 @@ def test_a_folder_of_student_folders_given_alone_is_a_class(tmp_path):
     assert any("grades-old.csv" in p for p in export.problems)
 
 
+def test_a_zip_of_student_zips_is_a_class_read_one_student_at_a_time(tmp_path):
+    path = tmp_path / "class.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for who in ("alice", "bob"):
+            archive.writestr(f"{who}.zip", zip_bytes({"softmax.py": who.encode(), "linear_classifier.py": b"#"}))
+    export = open_export(path, GRADED)
+    assert export.layout == "folders" and [e.student.name for e in export.entries] == ["alice", "bob"]
+    files, _ = read_submission(export.entries[1].tree, GRADED)
+    assert files == {"classifiers/softmax.py": b"bob", "classifiers/linear_classifier.py": b"#"}
+
+
 def test_one_students_kit_is_one_submission_not_a_class(tmp_path):
     kit = tmp_path / "kit"
     for name in [*GRADED, "tests/test_softmax.py", "backup/softmax.py"]:
