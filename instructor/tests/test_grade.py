@@ -741,7 +741,12 @@ def test_a_missing_graded_file_is_noted(tmp_path):
 
 def test_command_line_writes_gradescope_json_and_a_gradebook(tmp_path, bundle, capsys):
     sandbox_required()
-    good = write_flat(tmp_path / "alice" / "submission", reference_files())
+    # Alice's folder holds the submission.zip that submit.py wrote, unextracted: it is opened, not graded 0.
+    good = tmp_path / "alice"
+    good.mkdir()
+    with zipfile.ZipFile(good / "submission.zip", "w") as archive:
+        for path, text in reference_files().items():
+            archive.writestr(path, text)
     bad = write_flat(tmp_path / "frank" / "submission", suite_files(MISTAKES["vectorized: no reg in the loss"]))
     # The bad one also tries to write the results itself, where the grader will.
     results = tmp_path / "out" / "results.json"
@@ -771,18 +776,21 @@ def test_command_line_writes_gradescope_json_and_a_gradebook(tmp_path, bundle, c
     assert "Score: 100 / 100" in out and "PASS" in out and "FAIL" in out
     assert out.count("Isolation: bubblewrap") == 1 and "isolation:" not in out, "a batch says its isolation once"
     rows = list(csv.DictReader(gradebook.read_text().splitlines()))
-    assert [r["Student"] for r in rows] == ["alice/submission", "frank/submission"], "students named by folder"
+    assert [r["Student"] for r in rows] == ["alice", "frank/submission"], "students named by folder"
+    assert "graded the files inside submission.zip" in rows[0]["Notes"]
     assert float(rows[0]["Score"]) == 100 and float(rows[1]["Score"]) < 100 and rows[0]["Total"] == "100"
     assert rows[1]["Mistakes"] == "reg-missing-in-loss in softmax_loss_vectorized"
     assert not any("bubblewrap" in value for row in rows for value in row.values()), "the isolation is in no row"
     detail = list(csv.reader((tmp_path / "grades-tests.csv").read_text().splitlines()))
     assert len(detail[0]) < 60, "one column per points entry, not per parametrized case"
     assert sum(float(v) for v in detail[1][5:]) == pytest.approx(100)
-    assert sorted(p.name for p in json_dir.iterdir()) == ["alice__submission.json", "frank__submission.json"]
-    # A second run must not overwrite those results silently.
+    assert sorted(p.name for p in json_dir.iterdir()) == ["alice.json", "frank__submission.json"]
+    # A second run must not overwrite those results silently; with --overwrite, it leaves none of them stale.
     assert cli.main([str(good), str(bad), "--bundle", str(bundle.root), "--json-dir", str(json_dir)]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err
-    assert cli.main([str(bad), "--bundle", str(bundle.root), "--gradescope", str(results)]) == 0
+    rerun = [str(bad), "--bundle", str(bundle.root), "--gradescope", str(results), "--json-dir", str(json_dir)]
+    assert cli.main([*rerun, "--overwrite"]) == 0
+    assert sorted(p.name for p in json_dir.iterdir()) == ["submission.json"], "no result of the earlier run is left"
     data = json.loads(results.read_text())
     assert 0 < data["score"] < 100
     check_gradescope_schema(data)
