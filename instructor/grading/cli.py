@@ -226,7 +226,7 @@ def collect(paths: list[Path], graded_files: list[str], one_each: bool) -> tuple
         try:
             export = open_export(path, graded_files, only_path=len(paths) == 1)
         except ExportError as err:
-            problems.append(f"{path}: {err}")
+            problems.append(str(err))  # it names the path
             unclaimed += 1
             continue
         if export.layout == "single":
@@ -387,13 +387,9 @@ def main(argv: list[str] | None = None) -> int:
         run = RunInfo(isolation.description, bundle.source, problems, round(grading_time, 1), len(results))
         seconds = write_report(args.report, grades, failures, run)
         print(f"wrote the class report {args.report / 'index.html'} ({seconds:.1f} s)")
-    missing = len(failures) + unclaimed
-    if missing:
-        print(
-            f"grade: {len(failures)} of {len(results)} submission(s) were not graded"
-            + (f", and {unclaimed} file(s) or export(s) belong to no student" if unclaimed else "")
-            + " (see above); no result was written for them",
-            file=sys.stderr,
-        )
+    said = [f"{len(failures)} of {len(results)} submission(s) were not graded"] if failures else []
+    said += [f"{unclaimed} file(s) or export(s) could not be given to any student"] if unclaimed else []
+    if said:
+        print(f"grade: {'; '.join(said)} (see above); no result was written for them", file=sys.stderr)
         return 1
     return 0

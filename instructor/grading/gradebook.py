@@ -67,6 +67,7 @@ def entry_column(index: int) -> str:
 
 def write_gradebook(results: list[Grade | BaseException], path: Path) -> None:
     """grades.csv (identity, score, mistakes, notes) and grades-tests.csv (points per test entry)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)

@@ -811,6 +811,28 @@ def check_gradescope_schema(data: dict) -> None:
     assert "bubblewrap" in data["extra_data"]["isolation"] and "Isolation:" not in student_visible(data)
 
 
+def test_nothing_to_grade_is_said_with_exit_status_1_never_a_row_of_zeros(tmp_path, bundle, capsys):
+    sandbox_required()
+    damaged = tmp_path / "export.zip"
+    damaged.write_bytes(b"PK\x03\x04" + os.urandom(3000))  # a download cut short
+    gradebook = tmp_path / "out" / "grades.csv"
+    assert (
+        cli.main([str(damaged), "--bundle", str(bundle.root), "--csv", str(gradebook), "--report", str(tmp_path / "r")])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert "export.zip: not a readable zip file" in err and "could not be given to any student" in err
+    assert len(gradebook.read_text().splitlines()) == 1, "no row of zeros"
+    empty = tmp_path / "bob"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("I ran out of time")
+    results = tmp_path / "results.json"
+    assert cli.main([str(empty), "--bundle", str(bundle.root), "--gradescope", str(results)]) == 1
+    assert "not graded: no graded file in it" in capsys.readouterr().err
+    data = json.loads(results.read_text())
+    assert data["tests"] == [] and "softmax.py" in data["output"] and "notes.txt" in data["output"]
+
+
 def test_a_broken_bundle_exits_non_zero_and_writes_no_score(tmp_path, capsys):
     results = tmp_path / "results.json"
     not_a_bundle = tmp_path / "nothing"
