@@ -45,6 +45,8 @@ KIT_FILES = [
     "requirements.txt",
     "classifiers",
     "data",
+    "diagnose",
+    "kit",
     *sorted(path.name for path in REPO.glob("*.py")),
 ]
 KIT_UNDER_DRIVE = "courses/softmax-kit"

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from instructor.grading import wire
+from instructor.grading.points import is_hidden
 
 # Per-call timeout: a floor for start-up noise, plus a multiple of the reference's time.
 TIMEOUT_FLOOR = 2.0  # seconds: numpy's first call, a loaded machine
@@ -42,6 +43,7 @@ MAX_FILE_BYTES = 64 * 2**20  # a file passed to or from a call (a saved model is
 OUTPUT_TAIL = 2000  # characters of the worker's stderr shown after a crash
 READ_CHUNK = 1 << 20  # bytes read from the worker at a time
 EXIT_GRACE = 1.0  # seconds to wait for a worker whose output ended to be seen exiting
+MAX_INCIDENTS = 100  # timeouts and crashes noted per submission (each ends a call; a few are normal)
 
 
 class StudentCodeError(Exception):
@@ -50,6 +52,21 @@ class StudentCodeError(Exception):
 
 class StudentTimeout(StudentCodeError):
     """A call to the student's code did not return in time."""
+
+
+def _public(test_id: str) -> str:
+    """A test's id for a message any student may read: a hidden test's id would name its cases."""
+    return "a hidden test" if is_hidden(test_id) else test_id
+
+
+def _for_student(error: BaseException, kind: str, message: str, **data) -> BaseException:
+    """Attach what the student may read of `error` as plain data (instructor/grading/student_view.py).
+
+    kind: "raised" (their code raised: type, message and the kit frames the worker
+    reported), "timeout" or "crash" (the process running their code died).
+    """
+    error.student_error = {"kind": kind, "message": message, **data}
+    return error
 
 
 class RemoteTraceback(Exception):
@@ -162,6 +179,7 @@ class Boundary:
         self.test_used = 0.0
         self.durations: dict[str, float] = {}  # entry point -> longest call (recorded for budgets)
         self.kit_exceptions: dict[str, type] = {}  # filled by remote_module
+        self.incidents: list[dict] = []  # timeouts, crashes, memory: {"kind", "entry", "test", "detail"}
         self.classes: dict[str, type] = {}
 
     # --- the test being run ----------------------------------------------------------
@@ -201,10 +219,12 @@ class Boundary:
     def call(self, key: str, header: dict, args: tuple = (), kwargs: dict | None = None):
         """Run one request for entry point `key` and return its decoded value."""
         if key in self.timed_out:
-            raise StudentTimeout(f"{key} timed out earlier (in {self.timed_out[key]}) and is not called again")
+            message = f"{key} timed out earlier (in {_public(self.timed_out[key])}) and is not called again"
+            raise _for_student(StudentTimeout(message), "timeout", message, type="Timeout")
         left = self.test_budget - self.test_used
         if left <= 0:
-            raise StudentTimeout(f"this test has used up its {self.test_budget:g} s for calls into your code")
+            message = f"this test has used up its {self.test_budget:g} s for calls into your code"
+            raise _for_student(StudentTimeout(message), "timeout", message, type="Timeout")
         timeout = min(self.timeout_for(key), left)
         self._paths: list[Path] = []  # files passed by path, by position: written back after the call
         encoder = wire.Encoder(self._encode_object)
@@ -221,13 +241,14 @@ class Boundary:
             own_limit = timeout >= self.timeout_for(key)
             if own_limit:
                 self.timed_out[key] = self.current_test
-                raise StudentTimeout(
+                message = (
                     f"{key} did not return within {timeout:.3g} s (an infinite loop?); "
                     "it is not called again in this grading run"
-                ) from None
-            raise StudentTimeout(
-                f"this test used up its {self.test_budget:g} s for calls into your code during {key}"
-            ) from None
+                )
+            else:
+                message = f"this test used up its {self.test_budget:g} s for calls into your code during {key}"
+            self._incident("timeout", key, message)
+            raise _for_student(StudentTimeout(message), "timeout", message, type="Timeout") from None
         except (wire.WireError, OSError) as error:
             try:  # a worker that exits closes its output a moment before it can be seen to have exited
                 worker.process.wait(timeout=EXIT_GRACE)
@@ -237,8 +258,10 @@ class Boundary:
             alive = worker.process.poll() is None
             worker.kill()
             why = worker.describe_exit() if not alive else f"it sent something unreadable ({error})"
-            raise StudentCodeError(
-                f"the process running your code failed during {key}: {why}\n{self.worker_output()}"
+            said = f"the process running your code failed during {key}: {why}"
+            self._incident("crash", key, said)
+            raise _for_student(
+                StudentCodeError(f"{said}\n{self.worker_output()}"), "crash", said, type="Crash"
             ) from None
         except BaseException:
             # Interrupted mid-request (a signal, an alarm): its answer may still come,
@@ -297,7 +320,15 @@ class Boundary:
                 except (wire.WireError, AttributeError, TypeError):
                     pass
         exc.__cause__ = RemoteTraceback(text)
-        return exc
+        where = error.get("where") if isinstance(error.get("where"), list) else []
+        if name == "MemoryError":
+            self._incident("memory", key, f"{key} ran out of memory (MemoryError)")
+        return _for_student(exc, "raised", message, type=name, where=where)
+
+    def _incident(self, kind: str, key: str, detail: str) -> None:
+        """Note a timeout, a crash or a limit reached, for the instructor's class report."""
+        if len(self.incidents) < MAX_INCIDENTS:
+            self.incidents.append({"kind": kind, "entry": key, "test": self.current_test, "detail": detail})
 
     # --- values that are not plain data ---------------------------------------------------
 

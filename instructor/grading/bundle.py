@@ -8,9 +8,11 @@
       worker/         the student's side: the released kit, exactly what the
                       student has; each submission's files go into a copy
       manifest.json   the graded test ids, the points of each, what each
-                      classic mistake costs (points.CHARGES), and the
+                      classic mistake costs (points.CHARGES), the
                       reference solution's longest call per entry point
-                      (the worker's timeouts are sized from it)
+                      (the worker's timeouts are sized from it), and where
+                      the bundle came from: the commit (or, outside git, a
+                      hash of its contents), the kit's version and the date
 
 `build_bundle` makes one from the instructor repository and grades two
 submissions with it first, the reference gate: the reference solution must
@@ -21,9 +23,14 @@ the solutions never reach Gradescope.
 
 from __future__ import annotations
 
+import datetime
+import functools
+import hashlib
 import json
+import runpy
+import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from instructor import REPO_ROOT
@@ -34,6 +41,9 @@ from instructor.grading.sandbox import Limits, trusted_isolation
 from instructor.markers import MarkerError
 
 REFERENCE_LIMITS = Limits(timeout=120.0, total=600.0)  # the reference gets time to spare on a busy machine
+GIT_TIMEOUT = 30.0  # seconds for one git query about the repository (milliseconds normally)
+SHORT_HASH = 12  # hex digits of a hash shown to a reader
+CODES_FILE = "diagnose/codes.py"  # the diagnosis codes and the sentence a student reads for each
 
 
 class BundleError(RuntimeError):
@@ -48,6 +58,7 @@ class Bundle:
     budgets: dict[str, float]  # entry point -> the reference's longest call, in seconds
     graded_files: list[str]  # what a submission brings: the student's files
     charges: dict[str, dict[str, float]]  # function -> classic mistake -> its cost, charged once
+    source: dict = field(default_factory=dict)  # provenance(): commit, content hash, version, date ({} if older)
 
     @property
     def harness(self) -> Path:
@@ -60,6 +71,35 @@ class Bundle:
     @property
     def total(self) -> float:
         return sum(self.points.values())
+
+    @functools.cached_property
+    def explanations(self) -> dict[str, dict[str, str]]:
+        """The sentence a student reads for each diagnosis code, from this bundle's own diagnose/codes.py:
+        {"loss": CODES, "training": TRAINING_CODES, "tests": TEST_CODES} ({} if the bundle has none)."""
+        path = self.harness / CODES_FILE
+        if not path.is_file():
+            return {}
+        table = runpy.run_path(str(path))  # the instructor's own file, as bundled: two dicts of strings
+        return {
+            key: dict(table.get(name, {}))
+            for key, name in (("loss", "CODES"), ("training", "TRAINING_CODES"), ("tests", "TEST_CODES"))
+        }
+
+    def describe(self) -> str:
+        """One line for the instructor: which kit, which commit, built when."""
+        source = self.source
+        if not source:
+            return f"bundle {self.root}: built before bundles recorded their commit and date"
+        if source.get("commit"):
+            origin = f"commit {source['commit'][:SHORT_HASH]}" + (
+                " with uncommitted changes" if source.get("dirty") else ""
+            )
+        else:
+            origin = "not in git"
+        return (
+            f"bundle: kit {source.get('kit_version')} ({origin}; content sha256 "
+            f"{str(source.get('content_sha256'))[:SHORT_HASH]}), built {source.get('built_at')}"
+        )
 
 
 def student_files() -> list[str]:
@@ -131,8 +171,49 @@ def build_bundle(repo: Path, dest: Path) -> Bundle:
         "budgets": run.durations,
         "graded_files": graded,
     }
+    manifest["source"] = provenance(repo, dest, manifest)
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return load_bundle(dest)
+
+
+def _git(repo: Path, *args: str) -> str | None:
+    """The output of a git command in `repo`, or None outside git (or without git)."""
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=repo, capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def content_hash(dest: Path, manifest: dict) -> str:
+    """sha256 of everything a bundle grades with: its kits' files (path and bytes) and its manifest."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in dest.rglob("*") if p.is_file() and p.name != "manifest.json"):
+        relative = path.relative_to(dest).as_posix().encode()
+        digest.update(len(relative).to_bytes(4, "big") + relative)
+        data = path.read_bytes()
+        digest.update(len(data).to_bytes(8, "big") + data)
+    digest.update(json.dumps({k: v for k, v in manifest.items() if k != "source"}, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def provenance(repo: Path, dest: Path, manifest: dict) -> dict:
+    """Where a bundle came from: the commit (None outside git), uncommitted changes, the kit's
+    version (`git describe --tags --always --dirty`, else the content hash), the content hash
+    and the date (UTC)."""
+    digest = content_hash(dest, manifest)
+    commit = _git(repo, "rev-parse", "HEAD")
+    described = _git(repo, "describe", "--tags", "--always", "--dirty") if commit else None
+    dirty = bool(_git(repo, "status", "--porcelain", "--untracked-files=no")) if commit else None
+    return {
+        "commit": commit,
+        "dirty": dirty,
+        "kit_version": described or f"content-{digest[:SHORT_HASH]}",
+        "content_sha256": digest,
+        "built_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    }
 
 
 def load_bundle(root: Path) -> Bundle:
@@ -144,8 +225,9 @@ def load_bundle(root: Path) -> Bundle:
             points=dict(manifest["points"]),
             budgets=dict(manifest["budgets"]),
             graded_files=list(manifest["graded_files"]),
-            charges=dict(manifest.get("charges", {})),
-        )  # older bundles: nothing is charged once
+            charges=dict(manifest.get("charges", {})),  # older bundles: nothing is charged once
+            source=dict(manifest.get("source") or {}),  # older bundles: unknown
+        )
     except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
         raise BundleError(
             f"{root} is not a grading bundle ({err}); build one with "
@@ -176,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"wrote {args.dest}: {len(bundle.tests)} graded tests, {bundle.total:g} points; grade with --bundle {args.dest}"
     )
+    print(bundle.describe())
     return 0
 
 

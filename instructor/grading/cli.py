@@ -3,19 +3,29 @@
     python -m instructor.grading submission.zip
     python -m instructor.grading path/to/student-kit --gradescope results.json
     python -m instructor.grading subs/*/ --jobs 2 --csv grades.csv --json-dir results/
+    python -m instructor.grading export.zip --jobs 2 --csv grades.csv --report report/
 
 SUBMISSION is a folder or a zip: a student's whole kit, the submission.zip
-that `python submit.py` writes, or a flat upload of the files (Gradescope's
-/autograder/submission). Each is graded by the trusted harness with the
-student's code in a sandboxed worker (instructor/grading/harness.py); the
-isolation used is printed and recorded. Prints a table per submission and
-`Score: X / Y`; --gradescope writes results.json, --json-dir one JSON per
-submission, --csv a gradebook.
+that `python submit.py` writes (also inside a student's folder), or a flat
+upload of the files (Gradescope's /autograder/submission). A Gradescope or
+Canvas "Download Submissions" export (the zip or its folder), or a folder
+of student folders given alone, is a class: each student is graded once,
+with their latest submission, and named as the export names them
+(instructor/grading/exports.py). Each submission is graded by the trusted
+harness with the student's code in a sandboxed worker
+(instructor/grading/harness.py).
+
+Prints the bundle used, a table per submission (--quiet: a line) and
+`Score: X / Y`; the isolation used once (a batch) or in the table. A batch
+shows its progress on stderr. --gradescope writes results.json, --json-dir
+one per student, --csv a gradebook (instructor/grading/gradebook.py),
+--report the class report with a feedback file per student
+(instructor/grading/report.py).
 
 Exit status: 0 when every submission was graded; 1 when the grader could
-not grade one or more of them (no result is written for those); 2 when it
-cannot grade at all (a broken bundle or points table, no sandbox): one line
-says what to fix.
+not grade one or more of them, or a file of an export belongs to no student
+(each is named; no result is written for them); 2 when it cannot grade at
+all (a broken bundle or points table, no sandbox): one line says what to fix.
 """
 
 from __future__ import annotations
@@ -25,36 +35,44 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from tqdm import tqdm
 
 from instructor import REPO_ROOT
 from instructor.grading import harness, points
 from instructor.grading.bundle import Bundle, BundleError, build_bundle, load_bundle
+from instructor.grading.exports import Entry, ExportError, Student, assign_keys, open_export
+from instructor.grading.gradebook import detail_path, write_gradebook
 from instructor.grading.harness import Outcome, run_harness
+from instructor.grading.report import REPORT_JSON, RunInfo, write_report
 from instructor.grading.results import (
     OUTPUT_LIMIT,
     Grade,
     TestResult,
     gradescope_json,
+    is_result_file,
     misconfigured_json,
     print_line,
     print_table,
-    write_csv,
     write_json,
+    write_json_dir,
 )
 from instructor.grading.sandbox import Isolation, Limits, SandboxUnavailable, choose_isolation
-from instructor.grading.submission import SubmissionError, display_names, read_submission
+from instructor.grading.submission import SubmissionError, Tree, display_names, read_submission
 
 
 class GraderError(RuntimeError):
     """The grader cannot grade: its own setup is wrong. The message says what to fix."""
 
 
-def grade_one(bundle: Bundle, submission: Path, name: str, limits: Limits, isolation: Isolation) -> Grade:
-    """Grade one submission. Raises SubmissionError (unreadable) or GraderError (the grader's own failure)."""
+def grade_one(bundle: Bundle, submission: Path | Tree, name: str, limits: Limits, isolation: Isolation) -> Grade:
+    """Grade one submission. Raises SubmissionError (unreadable, or no graded file) or GraderError."""
     start = time.monotonic()
     files, notes = read_submission(submission, bundle.graded_files)
     with tempfile.TemporaryDirectory(prefix="grade-") as work:
@@ -75,10 +93,21 @@ def grade_one(bundle: Bundle, submission: Path, name: str, limits: Limits, isola
     outcomes = run.outcomes
     if run.problem:
         notes.append(run.problem.splitlines()[0])
-    for key, test in run.timed_out.items():
-        notes.append(f"{key} timed out (in {test}) and was not called again")
-    notes.extend(run.notes)
-    grade = Grade(submission=name, notes=notes, isolation=isolation.description)
+    for key, test in run.timed_out.items():  # the student's note never names a hidden test's cases
+        notes.append(
+            f"{key} timed out (in {'a hidden test' if points.is_hidden(test) else test}) and was not called again"
+        )
+    grade = Grade(
+        submission=name,
+        notes=notes,
+        isolation=isolation.description,
+        instructor_notes=[*run.notes, *(f"{key} timed out in {test}" for key, test in run.timed_out.items())],
+        charges=bundle.charges,
+        explanations=bundle.explanations,
+        incidents=run.incidents,
+        bundle=bundle.source,
+        stopped=run.problem.splitlines()[0] if run.problem else "",
+    )
     results = {
         test_id: outcomes.get(test_id, Outcome(False, "no result: this test was not run")) for test_id in bundle.tests
     }
@@ -94,16 +123,17 @@ def grade_one(bundle: Bundle, submission: Path, name: str, limits: Limits, isola
     for test_id, outcome in results.items():
         worth = bundle.points[test_id]
         message = outcome.message[-OUTPUT_LIMIT:]
+        charge_line = ""
         if test_id in kept:
             mistakes = "; ".join(
                 f"{f}: {', '.join(f'{c} ({bundle.charges[f][c]:g} points)' for c in codes)}"
                 for f, codes in outcome.explained.items()
             )
-            message = (
+            charge_line = (
                 f"Charged once: this failure comes from {mistakes}, which costs that much in all, however "
-                f"many tests it fails; this test keeps {kept[test_id]:g} of its {worth:g} points.\n\n"
-                f"{message[-(OUTPUT_LIMIT // 2) :]}"
+                f"many tests it fails; this test keeps {kept[test_id]:g} of its {worth:g} points."
             )
+            message = f"{charge_line}\n\n{message[-(OUTPUT_LIMIT // 2) :]}"
         grade.tests.append(
             TestResult(
                 name=test_id,
@@ -112,6 +142,11 @@ def grade_one(bundle: Bundle, submission: Path, name: str, limits: Limits, isola
                 passed=outcome.passed,
                 output=message,
                 hidden=points.is_hidden(test_id),
+                explained=dict(outcome.explained),
+                findings=outcome.findings,
+                charged=test_id in kept,
+                student=outcome.student,
+                charge_line=charge_line,
             )
         )
     notes.extend(charges)
@@ -120,21 +155,42 @@ def grade_one(bundle: Bundle, submission: Path, name: str, limits: Limits, isola
 
 
 def grade_many(
-    bundle: Bundle, submissions: list[Path], limits: Limits, isolation: Isolation, jobs: int = 1
+    bundle: Bundle,
+    submissions: list[Path | Entry],
+    limits: Limits,
+    isolation: Isolation,
+    jobs: int = 1,
+    progress: Callable[[Grade | BaseException], None] | None = None,
 ) -> list[Grade | BaseException]:
-    """A Grade, or the error that kept the grader from grading, for each submission, in order."""
-    names = display_names(submissions)
+    """A Grade, or the error that kept the grader from grading, for each submission, in order.
 
-    def one(item):
-        submission, name = item
+    A submission is a path (named by its place among the others) or an export's Entry (named
+    as the export names the student); `progress` is told of each result as it comes.
+    """
+    paths = [s for s in submissions if not isinstance(s, Entry)]
+    names = dict(zip(map(id, paths), display_names(paths))) if paths else {}
+
+    def one(submission):
+        entry = submission if isinstance(submission, Entry) else None
+        name = entry.student.label if entry else names[id(submission)]
         try:
-            return grade_one(bundle, submission, name, limits, isolation)
+            if entry is not None and entry.tree is None:
+                raise SubmissionError(entry.error)
+            grade = grade_one(bundle, entry.tree if entry else submission, name, limits, isolation)
+            if entry is not None:
+                grade.student, grade.source, grade.submitted_at = entry.student, entry.source, entry.submitted_at
+                grade.notes[:0] = entry.notes
         except Exception as error:  # noqa: BLE001 - reported per submission; the batch goes on
             error.submission_name = name
-            return error
+            error.student = entry.student if entry else None
+            error.source, error.submitted_at = (entry.source, entry.submitted_at) if entry else ("", "")
+            grade = error
+        if progress is not None:
+            progress(grade)
+        return grade
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, zip(submissions, names)))
+        return list(pool.map(one, submissions))
 
 
 def get_bundle(bundle_dir: Path | None, workdir: Path) -> Bundle:
@@ -155,12 +211,87 @@ def _stop(signum, frame) -> None:
     os._exit(128 + signum)
 
 
+def collect(paths: list[Path], graded_files: list[str], one_each: bool) -> tuple[list[Entry], list[str], int]:
+    """Every student to grade from the command line's paths: (entries, problems, files no student claims).
+
+    Each path is an export (Gradescope, Canvas), a class folder (only when it is the only path) or
+    one submission; one_each (--gradescope): every path is one submission, whatever it holds.
+    """
+    entries, problems, unclaimed = [], [], 0
+    singles = []
+    for path in paths:
+        if one_each:
+            singles.append(path)
+            continue
+        try:
+            export = open_export(path, graded_files, only_path=len(paths) == 1)
+        except ExportError as err:
+            problems.append(str(err))  # it names the path
+            unclaimed += 1
+            continue
+        if export.layout == "single":
+            singles.append(path)
+            continue
+        problems += [f"{path.name}: {p}" for p in export.problems]
+        unclaimed += export.unclaimed
+        entries += export.entries
+    for path, name in zip(singles, display_names(singles) if singles else []):
+        entries.append(Entry(Student(name, key=json_name(name).removesuffix(".json")), path, name))
+    assign_keys([e.student for e in entries])
+    labels = [e.student.label for e in entries]
+    for entry in entries:  # two students the export names alike: the key tells them apart
+        if labels.count(entry.student.label) > 1:
+            entry.student.name = f"{entry.student.name} [{entry.student.key}]"
+    return entries, problems, unclaimed
+
+
+def check_targets(args) -> str | None:
+    """Why the outputs cannot be written (they exist and --overwrite is missing; a report folder that is
+    not a report), or None."""
+    existing = [p for p in (args.csv, args.csv and detail_path(args.csv)) if p and p.exists()]
+    if args.json_dir and args.json_dir.is_dir():
+        existing += [p for p in args.json_dir.glob("*.json") if is_result_file(p)]
+    if args.report and args.report.exists():
+        if not (args.report / REPORT_JSON).is_file() and any(args.report.iterdir()):
+            return f"{args.report} exists and is not a class report: choose a new folder for --report"
+        existing.append(args.report)
+    if existing and not args.overwrite:
+        shown = ", ".join(str(p) for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
+        return f"refusing to overwrite {shown} (pass --overwrite to replace them)"
+    return None
+
+
+class Progress:
+    """The batch's progress on stderr: a bar on a terminal, else a line per submission graded."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.lock = total, 0, threading.Lock()
+        self.bar = tqdm(total=total, unit="submission", file=sys.stderr) if sys.stderr.isatty() else None
+
+    def __call__(self, result: Grade | BaseException) -> None:
+        with self.lock:
+            self.done += 1
+            if self.bar is not None:
+                self.bar.update(1)
+                return
+            name = result.submission if isinstance(result, Grade) else getattr(result, "submission_name", "?")
+            said = f"{result.score:g} / {result.total:g}" if isinstance(result, Grade) else "not graded"
+            print(f"[{self.done}/{self.total}] {name}: {said}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m instructor.grading", description=__doc__.split("\n\n")[0])
-    parser.add_argument("submissions", nargs="+", type=Path, help="folders or zips")
+    parser.add_argument(
+        "submissions", nargs="+", type=Path, help="folders or zips: submissions, or a Gradescope or Canvas export"
+    )
     parser.add_argument("--gradescope", type=Path, help="write Gradescope's results.json here (one submission)")
-    parser.add_argument("--json-dir", type=Path, help="write one Gradescope-style JSON per submission here")
-    parser.add_argument("--csv", type=Path, help="write a gradebook: one row per submission, a column per points entry")
+    parser.add_argument("--json-dir", type=Path, help="write one Gradescope-style JSON per student here")
+    parser.add_argument("--csv", type=Path, help="write a gradebook (and NAME-tests.csv, the points per test entry)")
+    parser.add_argument("--report", type=Path, help="write the class report here: index.html, report.json, feedback/")
     parser.add_argument("--overwrite", action="store_true", help="replace existing result files")
     parser.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
     parser.add_argument(
@@ -189,22 +320,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.gradescope and len(args.submissions) != 1:
         parser.error("--gradescope takes exactly one submission")
     limits = Limits(timeout=args.timeout, memory_mb=args.memory, total=args.total_time)
-    names = display_names(args.submissions)
-    targets = (
-        ([args.gradescope] if args.gradescope else [])
-        + ([args.json_dir / json_name(n) for n in names] if args.json_dir else [])
-        + ([args.csv] if args.csv else [])
-    )
-    existing = [str(t) for t in targets if t.exists() and not (args.gradescope and t == args.gradescope)]
-    if existing and not args.overwrite:
-        print(
-            f"grade: refusing to overwrite {', '.join(existing[:3])}{' ...' if len(existing) > 3 else ''} "
-            "(pass --overwrite to replace them)",
-            file=sys.stderr,
-        )
+    refusal = check_targets(args)
+    if refusal:
+        print(f"grade: {refusal}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    started = time.monotonic()
     try:
         isolation = choose_isolation(args.user, args.trusted)
         if isolation.kind == "user" and args.jobs > 1:
@@ -214,18 +336,34 @@ def main(argv: list[str] | None = None) -> int:
             )
         with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
             bundle = get_bundle(args.bundle, Path(tmp))
-            results = grade_many(bundle, args.submissions, limits, isolation, args.jobs)
+            print(bundle.describe())
+            entries, problems, unclaimed = collect(args.submissions, bundle.graded_files, bool(args.gradescope))
+            for problem in problems:
+                print(f"grade: {problem}", file=sys.stderr)
+            batch = len(entries) > 1
+            if batch:
+                print(f"Isolation: {isolation.description}")
+            progress = Progress(len(entries)) if batch else None
+            try:
+                results = grade_many(bundle, entries, limits, isolation, args.jobs, progress)
+            finally:
+                if progress is not None:
+                    progress.close()
     except (SandboxUnavailable, BundleError, points.PointsError, GraderError, OSError) as error:
         problem = str(error)
         print(f"grade: {problem}", file=sys.stderr)
         if args.gradescope:
             write_json(misconfigured_json(problem), args.gradescope)
         return 2
+    grading_time = time.monotonic() - started
     grades = [r for r in results if isinstance(r, Grade)]
     failures = [r for r in results if not isinstance(r, Grade)]
     for result in results:
         if isinstance(result, Grade):
-            (print_line if args.quiet else print_table)(result)
+            if args.quiet:
+                print_line(result)
+            else:
+                print_table(result, isolation=not batch)
         elif isinstance(result, SubmissionError):
             print(f"\n{result.submission_name}: not graded: {result}", file=sys.stderr)
         else:
@@ -236,21 +374,22 @@ def main(argv: list[str] | None = None) -> int:
             write_json(gradescope_json(grades[0]), args.gradescope)
         elif isinstance(failures[0], SubmissionError):
             write_json(
-                {"output": f"Your submission could not be read: {failures[0]}", "score": 0, "tests": []},
+                {"output": f"Your submission could not be graded: {failures[0]}", "score": 0, "tests": []},
                 args.gradescope,
             )
         else:
             write_json(misconfigured_json(str(failures[0])), args.gradescope)
     if args.json_dir:
-        for g in grades:
-            write_json(gradescope_json(g), args.json_dir / json_name(g.submission))
+        write_json_dir(grades, args.json_dir)
     if args.csv:
-        write_csv(grades, args.csv)
-    if failures:
-        print(
-            f"grade: {len(failures)} of {len(results)} submission(s) were not graded (see above); "
-            "no result was written for them",
-            file=sys.stderr,
-        )
+        write_gradebook(results, args.csv)
+    if args.report:
+        run = RunInfo(isolation.description, bundle.source, problems, round(grading_time, 1), len(results))
+        seconds = write_report(args.report, grades, failures, run)
+        print(f"wrote the class report {args.report / 'index.html'} ({seconds:.1f} s)")
+    said = [f"{len(failures)} of {len(results)} submission(s) were not graded"] if failures else []
+    said += [f"{unclaimed} file(s) or export(s) could not be given to any student"] if unclaimed else []
+    if said:
+        print(f"grade: {'; '.join(said)} (see above); no result was written for them", file=sys.stderr)
         return 1
     return 0

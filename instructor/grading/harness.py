@@ -43,8 +43,10 @@ _running_lock = threading.Lock()
 @dataclass
 class Outcome:
     passed: bool
-    message: str
+    message: str  # the instructor's: pytest's full text
     explained: dict[str, tuple[str, ...]] = field(default_factory=dict)  # function -> its classic mistakes
+    findings: tuple[tuple[str, str], ...] = ()  # diagnose.py's (function, code) at the head of the failure
+    student: dict = field(default_factory=dict)  # what the student may read (instructor/grading/student_view.py)
 
 
 @dataclass
@@ -56,6 +58,7 @@ class HarnessRun:
     timed_out: dict[str, str] = field(default_factory=dict)  # entry point -> the test it timed out in
     problem: str = ""  # why the run ended early, if it did
     notes: list[str] = field(default_factory=list)  # for the instructor: what went wrong in the harness itself
+    incidents: list[dict] = field(default_factory=list)  # timeouts, crashes, memory (boundary.Boundary.incidents)
 
 
 def prepare(worker_kit: Path, files: dict[str, bytes], work: Path, isolation: Isolation) -> tuple[Path, Path, Path]:
@@ -241,6 +244,10 @@ def _outcomes(events: list[dict], problem: str) -> HarnessRun:
             run.durations = {str(k): float(v) for k, v in event["calls"].items()}
         elif kind == "timed_out" and isinstance(event.get("calls"), dict):
             run.timed_out = {str(k): str(v) for k, v in event["calls"].items()}
+        elif kind == "incidents" and isinstance(event.get("items"), list):
+            run.incidents = [i for i in event["items"] if isinstance(i, dict)]
+        elif kind == "student_view_error":  # a bug of the grader's: the student reads a short line instead
+            run.notes.append(f"the grader could not write the student's view of {event.get('id')}: {event.get('text')}")
         elif kind == "explain_error":  # a bug of the grader's: that failure was charged in full
             run.notes.append(
                 f"the grader could not look for classic mistakes in {event.get('id')}: {event.get('text')}"
@@ -257,11 +264,23 @@ def _explanation(value) -> dict[str, tuple[str, ...]]:
     return {str(k): tuple(str(c) for c in v) for k, v in value.items() if isinstance(v, list) and v}
 
 
+def _findings(value) -> tuple[tuple[str, str], ...]:
+    """The report's [[function, code], ...] as written by harness_plugin.py, or ()."""
+    if not isinstance(value, list):
+        return ()
+    pairs = [tuple(str(part) for part in pair) for pair in value if isinstance(pair, list) and len(pair) == 2]
+    return tuple(dict.fromkeys(pairs))
+
+
 def _judge(reports: list[dict], problem: str) -> Outcome:
     failed = [r for r in reports if r.get("outcome") == "failed"]
     if failed:
         explained = failed[0].get("explained") if len(failed) == 1 and failed[0].get("when") == "call" else None
-        return Outcome(False, str(failed[0].get("text", "")), _explanation(explained))
+        first = failed[0]
+        student = first.get("student") if isinstance(first.get("student"), dict) else {}
+        return Outcome(
+            False, str(first.get("text", "")), _explanation(explained), _findings(first.get("findings")), student
+        )
     skipped = [r for r in reports if r.get("outcome") == "skipped"]
     if skipped:
         return Outcome(False, f"skipped: {skipped[0].get('text', '')}")

@@ -16,8 +16,15 @@ per event to the report file that config names:
     {"e": "collected", "ids": [...]}
     {"e": "start", "id": ...}
     {"e": "report", "id": ..., "when": "call", "outcome": "failed", "text": ...,
-     "explained": {"softmax_loss_vectorized": ["reg-missing-in-loss"]}}
+     "explained": {"softmax_loss_vectorized": ["reg-missing-in-loss"]},
+     "findings": [["softmax_loss_vectorized", "reg-missing-in-loss"]],
+     "student": {"text": ..., "error": {"kind": "raised", "type": ..., "file": ..., "line": ...}}}
     {"e": "durations", "calls": {"softmax_loss_naive": 0.004, ...}}
+    {"e": "incidents", "items": [{"kind": "timeout", "entry": ..., "test": ..., "detail": ...}]}
+
+"findings" are diagnose.py's, as tests/conftest.py recorded them on the test;
+"student" is what the student may read of the failure
+(instructor/grading/student_view.py): "text" for a visible test only.
     {"e": "done"}
 """
 
@@ -33,7 +40,7 @@ from pathlib import Path
 
 import pytest
 
-from instructor.grading import mistakes
+from instructor.grading import mistakes, student_view
 from instructor.grading.boundary import Boundary, remote_module
 
 TEXT_LIMIT = 4000  # characters of one failure kept (the end: the error is there)
@@ -126,6 +133,14 @@ def pytest_runtest_makereport(item, call):
             report.explained = _recorder.explain()
         except Exception as error:  # noqa: BLE001 - not explained: the test costs its full points
             _emit(e="explain_error", id=report.nodeid, text=f"{type(error).__name__}: {error}")
+    if _config and report.failed and call.excinfo is not None:
+        try:
+            report.student = student_view.describe_failure(
+                call.excinfo, report.nodeid, Path(str(item.config.rootpath)), Path(_config["submission"])
+            )
+        except Exception as error:  # noqa: BLE001 - the student then reads a short line; the verdict stands
+            report.student = {"text": "This test failed (its message could not be shown)."}
+            _emit(e="student_view_error", id=report.nodeid, text=f"{type(error).__name__}: {error}")
 
 
 def pytest_runtest_logreport(report) -> None:
@@ -133,6 +148,8 @@ def pytest_runtest_logreport(report) -> None:
     if report.skipped and isinstance(report.longrepr, tuple):
         text = str(report.longrepr[2])
     explained = getattr(report, "explained", None)
+    findings = [list(pair) for key, value in report.user_properties if key == "diagnosis" for pair in value]
+    student = getattr(report, "student", None)
     _emit(
         e="report",
         id=report.nodeid,
@@ -140,6 +157,8 @@ def pytest_runtest_logreport(report) -> None:
         outcome=report.outcome,
         text=text,
         **({"explained": explained} if explained else {}),
+        **({"findings": findings} if findings else {}),
+        **({"student": student} if student else {}),
     )
 
 
@@ -148,4 +167,5 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         _boundary.close()
         _emit(e="durations", calls=_boundary.durations)
         _emit(e="timed_out", calls=_boundary.timed_out)
+        _emit(e="incidents", items=_boundary.incidents)
     _emit(e="done")

@@ -36,10 +36,13 @@ grades every one of them with this table and shows what each costs.
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from pathlib import Path
 
 from instructor.grading import mistakes, rubric
 
 TOTAL = 100
+# This file as the instructor finds it (errors name it): instructor/grading/points.py.
+TABLE_FILE = "/".join(Path(__file__).parts[-3:])
 
 # Test files run in the sandbox; paths relative to the kit root.
 # tests/test_validation.py is not graded: it tests the kit's own input checks.
@@ -151,14 +154,12 @@ def assign_points(test_ids: list[str]) -> dict[str, float]:
     """Points of each graded test; raises PointsError if the table is wrong."""
     declared = sum(points for _, points, _ in POINTS)
     if abs(declared - TOTAL) > 1e-9:
-        raise PointsError(f"instructor/grading/points.py: the entries sum to {declared}, but TOTAL is {TOTAL}")
+        raise PointsError(f"{TABLE_FILE}: the entries sum to {declared}, but TOTAL is {TOTAL}")
     uncharged = [
         f"{f} {c}" for f in mistakes.RECORDED for c in mistakes.CODES if not 0 <= CHARGES.get(f, {}).get(c, -1) <= TOTAL
     ]
     if uncharged:
-        raise PointsError(
-            "instructor/grading/points.py: CHARGES needs a cost between 0 and TOTAL for " + ", ".join(uncharged)
-        )
+        raise PointsError(f"{TABLE_FILE}: CHARGES needs a cost between 0 and TOTAL for " + ", ".join(uncharged))
     members: dict[int, list[str]] = {index: [] for index in range(len(POINTS))}
     unmatched = []
     for test_id in test_ids:
@@ -170,7 +171,7 @@ def assign_points(test_ids: list[str]) -> dict[str, float]:
     empty = [POINTS[i][0] for i, ids in members.items() if not ids]
     if unmatched or empty:
         raise PointsError(
-            "instructor/grading/points.py does not fit the graded tests:"
+            f"{TABLE_FILE} does not fit the graded tests:"
             + "".join(f"\n  no entry gives points to {t}" for t in unmatched)
             + "".join(f"\n  the entry {p!r} matches no test" for p in empty)
         )

@@ -507,21 +507,23 @@ def sentence(code: str) -> str:
     raise KeyError(f"{code!r} is not a code of diagnose/codes.py")
 
 
-# Codes that no diagnosis gives, named when a test recognises them: (code, test-id pattern).
+# Codes that no diagnosis gives, named when a failing test recognises them: (code, where, test-id pattern).
 NAMED_BY_TESTS = (
-    ("vectorized-has-loops", S + "test_vectorized_source_has_no_loops"),
-    ("vectorized-has-loops", S + "test_vectorized_runs_the_same_lines_for_any_N"),
-    ("vectorized-has-loops", HC + "test_vectorized_has_no_loops"),
-    ("predict-not-labels", L + "test_predict_returns_integer_labels_not_scores"),
-    ("predict-not-labels", HC + "test_predict_labels"),
+    ("vectorized-has-loops", "softmax_loss_vectorized", S + "test_vectorized_source_has_no_loops"),
+    ("vectorized-has-loops", "softmax_loss_vectorized", S + "test_vectorized_runs_the_same_lines_for_any_N"),
+    ("vectorized-has-loops", "softmax_loss_vectorized", HC + "test_vectorized_has_no_loops"),
+    ("predict-not-labels", "LinearClassifier.predict", L + "test_predict_returns_integer_labels_not_scores"),
+    ("predict-not-labels", "LinearClassifier.predict", HC + "test_predict_labels"),
 )
 # Errors a failing test's message shows when a graded file does not import.
 IMPORT_ERRORS = ("SyntaxError", "IndentationError", "TabError", "ImportError", "ModuleNotFoundError")
+GRADED_FILES = (SOFTMAX, LINEAR)
 
 
-def codes_named_by_tests(failed: dict[str, str]) -> list[str]:
-    """The codes the failing tests themselves name: failed maps test id -> its message."""
-    found = [code for code, pattern in NAMED_BY_TESTS if any(matches(t, pattern) for t in failed)]
-    if any(f"{error}:" in message for message in failed.values() for error in IMPORT_ERRORS):
-        found.append("does-not-import")
-    return list(dict.fromkeys(found))
+def named_by_test(test_id: str, message: str) -> list[tuple[str, str]]:
+    """(code, where) of the mistakes a failing test names by itself: its name, or a file that does not import."""
+    found = [(code, where) for code, where, pattern in NAMED_BY_TESTS if matches(test_id, pattern)]
+    if any(f"{error}:" in message for error in IMPORT_ERRORS):
+        files = [path for path in GRADED_FILES if path in message or path.rsplit("/", 1)[-1] in message]
+        found += [("does-not-import", path) for path in files[:1]]
+    return found

@@ -35,6 +35,7 @@ from instructor.grading import wire
 
 TEXT_LIMIT = 64 * 1024  # characters of printed output kept per call
 TRACEBACK_LIMIT = 8000  # characters of a traceback kept
+MAX_FRAMES = 50  # innermost frames of a traceback searched for the kit's files (a deep recursion has thousands)
 PR_SET_PDEATHSIG = 1
 
 
@@ -208,7 +209,33 @@ class Worker:
             "message": message[-TRACEBACK_LIMIT:],
             "traceback": text[-TRACEBACK_LIMIT:],
             "attrs": attrs,
+            "where": self.kit_frames(error),
         }
+
+    def kit_frames(self, error: BaseException) -> list[dict]:
+        """Where in the kit's files the error arose, innermost last: {"file", "line", "function"}.
+
+        Only frames in the kit (paths relative to it, as the student sees them), none of the
+        grader's; a syntax error adds the place it points at. The harness shows the student
+        the lines of their own files around these places (instructor/grading/student_view.py).
+        """
+        frames = []
+        for frame in traceback.extract_tb(error.__traceback__)[-MAX_FRAMES:]:
+            relative = self.relative(frame.filename)
+            if relative is not None:
+                frames.append({"file": relative, "line": frame.lineno, "function": frame.name})
+        if isinstance(error, SyntaxError) and isinstance(error.lineno, int):
+            relative = self.relative(error.filename or "")
+            if relative is not None:
+                frames.append({"file": relative, "line": error.lineno, "function": "", "offset": error.offset})
+        return frames
+
+    def relative(self, filename: str) -> str | None:
+        """`filename` relative to the kit, or None if it lies outside it."""
+        try:
+            return Path(filename).resolve().relative_to(self.kit.resolve()).as_posix()
+        except (ValueError, OSError):
+            return None
 
 
 def main() -> None:

@@ -38,13 +38,14 @@ from pathlib import Path
 import pytest
 
 from instructor import REPO_ROOT
-from instructor.grading import attacks, cli, rubric, sandbox, selftest, suite
+from instructor.grading import attacks, cli, report, rubric, sandbox, selftest, suite
 from instructor.grading import points as points_table
 from instructor.grading.bundle import build_bundle
-from instructor.grading.results import Grade, failure_summary
+from instructor.grading.results import Grade, failure_summary, gradescope_json, print_table
 from instructor.grading.sandbox import Limits
 from instructor.grading.submission import read_submission
 from instructor.markers import strip_python
+from instructor.tests.class_fixtures import hidden_test_secrets, student_visible
 
 pytestmark = pytest.mark.slow  # a few minutes on 2 cores: ~55 submissions graded in sandboxes
 
@@ -391,6 +392,19 @@ def test_exit_or_memory_hog_in_one_call_costs_that_test(graded, threat, why):
     assert why in lost["tests/test_softmax.py::test_vectorized_matches_naive_on_cifar_sized_rows"]
 
 
+def test_timeouts_crashes_and_memory_reach_the_class_report_with_their_reason(graded):
+    cases = {"hangs on one input": "timeout", "os._exit in a test": "crash", "memory hog in a test": "memory"}
+    grades = [graded[name] for name in cases]
+    for name, kind in cases.items():
+        assert kind in {i["kind"] for i in graded[name].incidents}, (name, graded[name].incidents)
+    rows = report.class_numbers(grades, [], report.RunInfo("test", {}))["incidents"]
+    for grade, kind in zip(grades, cases.values()):
+        mine = [r for r in rows if r["student"] == grade.submission and r["kind"] == kind]
+        assert mine and all(r["detail"] for r in mine), (grade.submission, rows)
+    assert any("did not return within" in r["detail"] for r in rows)
+    assert any("exited with code 3" in r["detail"] for r in rows)
+
+
 def test_patching_numpy_and_pytest_changes_nothing(graded):
     patched, honest = graded["patches numpy.testing and pytest"], graded["twin: sum in the loss"]
     assert patched.score == honest.score, (patched.score, honest.score)
@@ -466,6 +480,53 @@ def test_no_solution_or_hidden_test_reaches_the_results(graded):
     text = "\n".join(t.output for t in grade.tests)
     leaked = [line for line in secret_lines() if line in text]
     assert not leaked, f"results show lines of the solution or the hidden tests: {leaked[:3]}"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["untouched stub", "syntax error in softmax.py", "attack: reads the hidden tests and the instructor's files"],
+)
+def test_what_students_read_holds_nothing_of_the_hidden_tests(graded, name):
+    grade = graded[name]
+    failing = [t for t in grade.tests if t.hidden and not t.passed]
+    assert len(failing) >= 10, "the case must fail hidden tests, or it proves nothing"
+    data = gradescope_json(grade)
+    shown = student_visible(data)
+    secrets = hidden_test_secrets()
+    assert {"uint8 labels", "CIFAR-shaped"} <= set(secrets), "the search must look for the case names"
+    leaked = [secret for secret in secrets if secret in shown]
+    assert not leaked, f"students would read these of the hidden tests: {leaked[:5]}"
+    assert "tests/hidden/" not in shown and '("best"' not in shown
+    # The instructor still has every hidden test's own text.
+    staff = "\n".join(t["output"] for t in data["tests"] if t["visibility"] == "hidden")
+    assert "tests/hidden/test_hidden_checks.py" in staff
+
+
+def test_a_syntax_error_reads_as_the_students_own_error_with_their_lines(graded):
+    grade = graded["syntax error in softmax.py"]
+    data = gradescope_json(grade)
+    visible = [t for t in data["tests"] if t["visibility"] == "visible" and t["status"] == "failed"]
+    assert visible
+    for test in visible:
+        text = test["output"]
+        assert "Your code raised SyntaxError: invalid syntax" in text, text
+        assert "classifiers/softmax.py, line" in text and "rows = = 1" in text and "^" in text
+        for grader in ("worker.py", "boundary.py", "mistakes.py", "/grader/", "instructor", str(REPO), "Traceback"):
+            assert grader not in text, f"{grader!r} in what the student reads:\n{text}"
+    assert len(visible[0]["output"].splitlines()) < 15, visible[0]["output"]
+    staff = [t["output"] for t in data["tests"] if t["visibility"] == "hidden"]
+    assert any("instructor/grading/worker.py" in text for text in staff), "the full trace stays the instructor's"
+
+
+def test_the_isolation_line_is_for_the_instructor_only(graded, capsys):
+    grade = graded["reference"]
+    data = gradescope_json(grade)
+    assert grade.isolation and grade.isolation not in student_visible(data)
+    assert "sandbox" not in student_visible(data).lower()
+    assert data["extra_data"]["isolation"] == grade.isolation
+    assert any(grade.isolation in t["output"] for t in data["tests"] if t["visibility"] == "hidden")
+    print_table(grade)
+    assert f"isolation: {grade.isolation}" in capsys.readouterr().out, "the console is the instructor's"
 
 
 def test_a_daemon_started_by_student_code_does_not_outlive_the_grade(graded):
@@ -608,7 +669,11 @@ def test_without_bubblewrap_a_separate_user_runs_the_code_and_results_say_so(tmp
     assert code == 0, run.stderr[-2000:]
     data = json.loads(results.read_text())
     assert data["score"] == 100, [t["output"] for t in data["tests"] if t["status"] == "failed"][:3]
-    assert "separate user 'nobody'" in data["extra_data"]["isolation"] and "Isolation: separate user" in data["output"]
+    assert "separate user 'nobody'" in data["extra_data"]["isolation"]
+    # Where that user may read files and the network is for the instructor to know, not the students.
+    assert "separate user" not in student_visible(data) and "reachable" not in student_visible(data)
+    staff = [t["output"] for t in data["tests"] if t["visibility"] == "hidden"]
+    assert any("Isolation: separate user 'nobody'" in text for text in staff)
     assert not leftovers(marker), f"the fallback left a process running: {leftovers(marker)}"
 
 
@@ -661,7 +726,12 @@ def test_a_missing_graded_file_is_noted(tmp_path):
 
 def test_command_line_writes_gradescope_json_and_a_gradebook(tmp_path, bundle, capsys):
     sandbox_required()
-    good = write_flat(tmp_path / "alice" / "submission", reference_files())
+    # Alice's folder holds the submission.zip that submit.py wrote, unextracted: it is opened, not graded 0.
+    good = tmp_path / "alice"
+    good.mkdir()
+    with zipfile.ZipFile(good / "submission.zip", "w") as archive:
+        for path, text in reference_files().items():
+            archive.writestr(path, text)
     bad = write_flat(tmp_path / "frank" / "submission", suite_files(MISTAKES["vectorized: no reg in the loss"]))
     # The bad one also tries to write the results itself, where the grader will.
     results = tmp_path / "out" / "results.json"
@@ -688,18 +758,24 @@ def test_command_line_writes_gradescope_json_and_a_gradebook(tmp_path, bundle, c
     )
     assert code == 0
     out = capsys.readouterr().out
-    assert "Score: 100 / 100" in out and "PASS" in out and "FAIL" in out and "isolation: bubblewrap" in out
-    rows = list(csv.reader(gradebook.read_text().splitlines()))
-    assert rows[0][:3] == ["submission", "score", "total"] and rows[0][-1] == "notes" and len(rows) == 3
-    assert [r[0] for r in rows[1:]] == ["alice/submission", "frank/submission"], "students named by folder"
-    assert float(rows[1][1]) == 100 and float(rows[2][1]) < 100
-    assert len(rows[0]) < 60, "one column per points entry, not per parametrized case"
-    assert sum(float(v) for v in rows[1][3:-1]) == pytest.approx(100)
-    assert sorted(p.name for p in json_dir.iterdir()) == ["alice__submission.json", "frank__submission.json"]
-    # A second run must not overwrite those results silently.
+    assert "Score: 100 / 100" in out and "PASS" in out and "FAIL" in out
+    assert out.count("Isolation: bubblewrap") == 1 and "isolation:" not in out, "a batch says its isolation once"
+    rows = list(csv.DictReader(gradebook.read_text().splitlines()))
+    assert [r["Student"] for r in rows] == ["alice", "frank/submission"], "students named by folder"
+    assert "graded the files inside submission.zip" in rows[0]["Notes"]
+    assert float(rows[0]["Score"]) == 100 and float(rows[1]["Score"]) < 100 and rows[0]["Total"] == "100"
+    assert rows[1]["Mistakes"] == "reg-missing-in-loss in softmax_loss_vectorized"
+    assert not any("bubblewrap" in value for row in rows for value in row.values()), "the isolation is in no row"
+    detail = list(csv.reader((tmp_path / "grades-tests.csv").read_text().splitlines()))
+    assert len(detail[0]) < 60, "one column per points entry, not per parametrized case"
+    assert sum(float(v) for v in detail[1][5:]) == pytest.approx(100)
+    assert sorted(p.name for p in json_dir.iterdir()) == ["alice.json", "frank__submission.json"]
+    # A second run must not overwrite those results silently; with --overwrite, it leaves none of them stale.
     assert cli.main([str(good), str(bad), "--bundle", str(bundle.root), "--json-dir", str(json_dir)]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err
-    assert cli.main([str(bad), "--bundle", str(bundle.root), "--gradescope", str(results)]) == 0
+    rerun = [str(bad), "--bundle", str(bundle.root), "--gradescope", str(results), "--json-dir", str(json_dir)]
+    assert cli.main([*rerun, "--overwrite"]) == 0
+    assert sorted(p.name for p in json_dir.iterdir()) == ["submission.json"], "no result of the earlier run is left"
     data = json.loads(results.read_text())
     assert 0 < data["score"] < 100
     check_gradescope_schema(data)
@@ -711,11 +787,35 @@ def check_gradescope_schema(data: dict) -> None:
     for test in data["tests"]:
         assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility"}
         assert test["status"] in ("passed", "failed")
-        assert test["visibility"] in ("visible", "after_published")
-        assert (test["visibility"] == "after_published") == test["name"].startswith("tests/hidden/")
+        assert test["visibility"] in ("visible", "after_published", "hidden")
+        # Students see hidden tests by a plain name after publication; only staff see "hidden" entries.
+        assert (test["visibility"] == "after_published") == test["name"].startswith("Hidden test")
+        assert test["visibility"] != "hidden" or test["max_score"] == 0
     assert sum(Decimal(str(t["max_score"])) for t in data["tests"]) == 100, "max_scores must add up to the total"
     assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]), abs=0.01)
-    assert "bubblewrap" in data["extra_data"]["isolation"] and "Isolation:" in data["output"]
+    assert "bubblewrap" in data["extra_data"]["isolation"] and "Isolation:" not in student_visible(data)
+
+
+def test_nothing_to_grade_is_said_with_exit_status_1_never_a_row_of_zeros(tmp_path, bundle, capsys):
+    sandbox_required()
+    damaged = tmp_path / "export.zip"
+    damaged.write_bytes(b"PK\x03\x04" + os.urandom(3000))  # a download cut short
+    gradebook = tmp_path / "out" / "grades.csv"
+    assert (
+        cli.main([str(damaged), "--bundle", str(bundle.root), "--csv", str(gradebook), "--report", str(tmp_path / "r")])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert "export.zip: not a readable zip file" in err and "could not be given to any student" in err
+    assert len(gradebook.read_text().splitlines()) == 1, "no row of zeros"
+    empty = tmp_path / "bob"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("I ran out of time")
+    results = tmp_path / "results.json"
+    assert cli.main([str(empty), "--bundle", str(bundle.root), "--gradescope", str(results)]) == 1
+    assert "not graded: no graded file in it" in capsys.readouterr().err
+    data = json.loads(results.read_text())
+    assert data["tests"] == [] and "softmax.py" in data["output"] and "notes.txt" in data["output"]
 
 
 def test_a_broken_bundle_exits_non_zero_and_writes_no_score(tmp_path, capsys):
@@ -780,7 +880,13 @@ def test_a_pinned_bundle_regrades_with_its_own_tests_and_points(tmp_path, capsys
     assert bundle_module.main([str(pinned)]) == 0
     manifest = (pinned / "manifest.json").read_text()
     assert bundle_module.main([str(pinned)]) == 2, "an existing bundle is never rebuilt in place"
+    source = json.loads(manifest)["source"]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    assert source["commit"] == head and source["built_at"] and source["kit_version"], source
     submission = write_flat(tmp_path / "late", reference_files())
     assert cli.main([str(submission), "--bundle", str(pinned), "--trusted", "--quiet"]) == 0
-    assert "Score: 100 / 100" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Score: 100 / 100" in out
+    # The grader says which bundle it grades with: the kit's version, the commit and the date.
+    assert f"bundle: kit {source['kit_version']} (commit {head[:12]}" in out and source["built_at"] in out
     assert (pinned / "manifest.json").read_text() == manifest, "grading must not change a pinned bundle"

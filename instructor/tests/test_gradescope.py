@@ -6,6 +6,7 @@ temporary directory and its run_autograder is run there, as Gradescope would.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -57,7 +58,7 @@ def test_zip_has_setup_and_run_autograder_at_its_root_and_no_solution(autograder
     assert "bubblewrap" in setup, "the sandbox must be installed on Gradescope"
 
 
-def simulate(tmp_path: Path, autograder_zip: Path, submission: dict[str, str]) -> dict:
+def simulate(tmp_path: Path, autograder_zip: Path, submission: dict[str, str | bytes]) -> dict:
     root = tmp_path / "autograder"
     (root / "source").mkdir(parents=True)
     with zipfile.ZipFile(autograder_zip) as archive:
@@ -65,8 +66,9 @@ def simulate(tmp_path: Path, autograder_zip: Path, submission: dict[str, str]) -
     for name in ("run_autograder", "setup.sh"):
         (root / "source" / name).chmod(0o755)
     (root / "submission").mkdir()
-    for name, text in submission.items():
-        (root / "submission" / name).write_text(text)
+    for name, content in submission.items():
+        path = root / "submission" / name
+        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
     # No --user fallback here: the simulated tree sits in a folder `nobody` cannot enter.
     env = dict(os.environ, AUTOGRADER_ROOT=str(root), GRADER_PYTHON=sys.executable, GRADER_FALLBACK="--trusted")
     result = subprocess.run(
@@ -87,9 +89,31 @@ def test_run_autograder_grades_a_flat_submission(tmp_path, autograder_zip):
     data = simulate(tmp_path, autograder_zip, files)
     assert data["score"] == 100, [t for t in data["tests"] if t["status"] == "failed"][:3]
     assert {"score", "execution_time", "output", "tests", "extra_data"} <= set(data)
-    assert data["extra_data"]["isolation"] and "Isolation:" in data["output"]
+    assert data["extra_data"]["isolation"] and "Isolation:" not in data["output"], "the isolation is the staff's"
     visibilities = {t["visibility"] for t in data["tests"]}
-    assert visibilities == {"visible", "after_published"}
+    assert visibilities == {"visible", "after_published", "hidden"}
+    assert [t["name"] for t in data["tests"] if t["visibility"] == "hidden"] == ["Grader notes (instructor only)"]
+
+
+@pytest.mark.slow
+def test_run_autograder_opens_a_submission_zip_uploaded_as_it_is(tmp_path, autograder_zip):
+    # A student who uploads the submission.zip that submit.py writes, not the files in it.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in GRADED:
+            archive.write(REPO / path, path)
+        archive.writestr("assignment.ipynb", "{}")
+    data = simulate(tmp_path, autograder_zip, {"submission.zip": buffer.getvalue()})
+    assert data["score"] == 100, [t for t in data["tests"] if t["status"] == "failed"][:3]
+    assert "graded the files inside submission.zip" in data["output"]
+
+
+@pytest.mark.slow
+def test_run_autograder_says_what_to_upload_when_nothing_graded_is_there(tmp_path, autograder_zip):
+    data = simulate(tmp_path, autograder_zip, {"my answers.pdf": b"%PDF-1.4"})
+    assert data["score"] == 0 and data["tests"] == []
+    assert "could not be graded" in data["output"] and "softmax.py" in data["output"]
+    assert "my answers.pdf" in data["output"]
 
 
 @pytest.mark.slow

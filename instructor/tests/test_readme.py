@@ -103,6 +103,18 @@ def test_repository_readme_keeps_its_instructor_sections():
     assert build.INSTRUCTOR_BEGIN in readme and build.REGIONS_BEGIN in readme
 
 
+IMAGE_BYTES = 200_000  # a picture in the instructor guide: a screenshot, small enough for the repository
+
+
+def test_the_instructor_guides_pictures_are_there_and_small():
+    guide = REPO / "instructor" / "README.md"
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", guide.read_text())
+    assert "report-example.png" in pictures, "the class report's picture"
+    for name in pictures:
+        path = guide.parent / name
+        assert path.is_file() and path.stat().st_size < IMAGE_BYTES, name
+
+
 @pytest.mark.parametrize(
     "readme, problem",
     [
