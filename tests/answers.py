@@ -20,6 +20,7 @@ from kit.validation import loss_value
 
 def answer(fn, W, X, y, reg) -> tuple[float, np.ndarray]:
     """fn(W, X, y, reg) on copies of the arrays, as (loss as a float, dW); fails the test if it is not that pair."""
+    __tracebackhide__ = True  # a failure shows the test's line and the student's, not this helper's
     name = getattr(fn, "__name__", "the loss function")
     result = fn(*(np.array(a, copy=True) for a in (W, X, y)), reg)
     if not isinstance(result, (tuple, list)) or len(result) != 2:

@@ -43,7 +43,9 @@ GRADER_FILES = (
     "instructor/markers.py",
     "instructor/notebook_source.py",
 )
-GRADER_PACKAGE = "instructor/grading"
+# The grader's packages: grading itself, and the kit's own machinery it reads (kit.validation's
+# loss_value, diagnose.codes's sentences): student-kit files, no solution in them.
+GRADER_PACKAGES = ("instructor/grading", "kit", "diagnose")
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -106,7 +108,9 @@ def build_zip(out: Path, repo: Path = REPO_ROOT, timeout: float = 60.0) -> None:
             _add(archive, "submit.py", (repo / "submit.py").read_bytes())  # the graded-file list
             for name in [
                 *GRADER_FILES,
-                *sorted(p.relative_to(repo).as_posix() for p in (repo / GRADER_PACKAGE).glob("*.py")),
+                *sorted(
+                    p.relative_to(repo).as_posix() for package in GRADER_PACKAGES for p in (repo / package).glob("*.py")
+                ),
             ]:
                 _add(archive, name, (repo / name).read_bytes())
             for path in sorted(bundle.root.rglob("*")):

@@ -29,62 +29,19 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from diagnose.codes import CODES, TEST_CODES, TRAINING_CODES
-
-SOFTMAX, LINEAR = "classifiers/softmax.py", "classifiers/linear_classifier.py"
-# The solution regions, by file and order: softmax.py's naive then vectorized loss;
-# linear_classifier.py's batch, update and predict.
-NAIVE, VECTORIZED = (SOFTMAX, 0), (SOFTMAX, 1)
-BATCH, UPDATE, PREDICT = (LINEAR, 0), (LINEAR, 1), (LINEAR, 2)
-FUNCTION_OF = {NAIVE: "softmax_loss_naive", VECTORIZED: "softmax_loss_vectorized"}
-
-# The suite's own correct code for every solution region: the kit's setup lines
-# (loss = 0.0, dW = np.zeros_like(W), X_batch = None, ...) sit outside the regions.
-# Written apart from the reference solution, so the suite keeps working when the
-# reference is rewritten; it relies only on the order of the regions.
-CORRECT = {
-    NAIVE: """\
-num_train, num_classes = X.shape[0], W.shape[1]
-for i in range(num_train):
-    row = X[i] @ W
-    shifted = row - np.max(row)
-    log_norm = np.log(np.sum(np.exp(shifted)))
-    loss += log_norm - shifted[y[i]]
-    for j in range(num_classes):
-        p_j = np.exp(shifted[j] - log_norm)
-        dW[:, j] += (p_j - (j == y[i])) * X[i]
-loss = loss / num_train + reg * np.sum(W * W)
-dW = dW / num_train + 2 * reg * W
-""",
-    VECTORIZED: """\
-num_train = X.shape[0]
-rows = np.arange(num_train)
-scores = X @ W
-scores = scores - np.max(scores, axis=1, keepdims=True)
-log_norm = np.log(np.sum(np.exp(scores), axis=1))
-loss = np.mean(log_norm - scores[rows, y]) + reg * np.sum(W * W)
-dscores = np.exp(scores - log_norm[:, None])
-dscores[rows, y] -= 1
-dW = X.T @ dscores / num_train + 2 * reg * W
-""",
-    BATCH: """\
-batch = rng.integers(0, num_train, size=batch_size)
-X_batch = X[batch]
-y_batch = y[batch]
-""",
-    UPDATE: "self.W -= learning_rate * grad\n",
-    PREDICT: "y_pred = np.argmax(X @ self.W, axis=1)\n",
-}
-
-
-def edit(region, old: str, new: str) -> tuple:
-    """Replace `old` (which must occur once) by `new` in a region's correct code."""
-    return (region, old, new)
-
-
-def body(region, text: str) -> tuple:
-    """Replace a region's code by `text`."""
-    return ("body", region, text)
-
+from instructor.grading.regions import (  # noqa: F401 - the suite's regions, read through the rubric too
+    BATCH,
+    CORRECT,
+    FUNCTION_OF,
+    LINEAR,
+    NAIVE,
+    PREDICT,
+    SOFTMAX,
+    UPDATE,
+    VECTORIZED,
+    body,
+    edit,
+)
 
 # What each mistake charged once costs, out of 100: (in softmax_loss_naive, in softmax_loss_vectorized).
 COSTS = {
@@ -157,124 +114,77 @@ def matches(test_id: str, pattern: str) -> bool:
     return fnmatchcase(test_id, pattern.replace("[", "[[]"))
 
 
-def _once(region, name: str, codes: tuple[str, ...], edits: list, tests: tuple[str, ...]) -> Mistake:
-    return Mistake(name, codes, tuple(edits), tests, FUNCTION_OF[region])
+# Mistakes charged once, in both loss functions: (name, codes, edits by their name in _once_edits,
+# the visible tests named after it, by their short name in NAMED).
+ONCE_TABLE = (
+    ("loss not divided by N", ("loss-not-averaged",), ("no_mean_loss",), ("loss_mean",)),
+    ("gradient not divided by N", ("gradient-not-averaged",), ("no_mean_grad",), ("gradient_mean",)),
+    ("no reg in the loss", ("reg-missing-in-loss",), ("reg_loss",), ("reg_in_loss",)),
+    ("no reg in the gradient", ("reg-missing-in-gradient",), ("reg_grad",), ("reg_in_gradient",)),
+    ("0.5 * reg in the loss only", ("reg-half-in-loss",), ("half_loss",), ("reg_in_loss",)),
+    ("reg * W in the gradient only", ("reg-half-in-gradient",), ("half_grad",), ("reg_in_gradient",)),
+    (
+        "the 0.5 * reg convention",
+        ("reg-half-convention",),
+        ("half_loss", "half_grad"),
+        ("reg_in_loss", "reg_in_gradient"),
+    ),
+    ("wrong sign of the gradient", ("gradient-sign-flipped",), ("flipped",), ("small_step",)),
+    ("-1 on the wrong class", ("gradient-wrong-target",), ("target",), ("minus_one",)),
+    ("modifies W in place", ("mutates-input",), ("mutates",), ("unmodified",)),
+    ("returns W itself as dW", ("mutates-input", "dW-is-an-input"), ("returns_W",), ("new_array", "unmodified")),
+)
+NAMED = {  # short name -> the visible test; {p} is the function's parameter, [naive] or [vectorized]
+    "loss_mean": "test_loss_is_a_mean_over_examples_not_a_sum{p}",
+    "gradient_mean": "test_gradient_is_a_mean_over_examples_not_a_sum{p}",
+    "reg_in_loss": "test_loss_includes_reg_times_sum_of_squared_weights{p}",
+    "reg_in_gradient": "test_regularization_gradient_is_2_reg_W{p}",
+    "small_step": "test_a_small_step_against_the_gradient_lowers_the_loss{p}",
+    "minus_one": "test_gradient_subtracts_one_at_each_label{p}",
+    "unmodified": "test_inputs_are_not_modified",
+    "new_array": "test_gradient_is_a_new_array_not_W_itself{p}",
+}
+
+
+def _once_edits(region) -> dict[str, list]:
+    """The edits that make each mistake charged once, in one function's correct code."""
+    if region == NAIVE:
+        start, gradient = "num_train, num_classes = X.shape[0], W.shape[1]\n", "dW = dW / num_train + 2 * reg * W"
+        own = {
+            "no_mean_loss": [edit(NAIVE, "loss = loss / num_train + ", "loss = loss + ")],
+            "no_mean_grad": [edit(NAIVE, "dW = dW / num_train + ", "dW = dW + ")],
+            "flipped": [edit(NAIVE, "dW[:, j] += (p_j", "dW[:, j] -= (p_j")],
+            "target": [edit(NAIVE, "(j == y[i])", "(j == (y[i] + 1) % num_classes)")],
+        }
+    else:
+        start, gradient = "num_train = X.shape[0]\n", "dW = X.T @ dscores / num_train + 2 * reg * W"
+        own = {
+            "no_mean_loss": [edit(VECTORIZED, "np.mean(", "np.sum(")],
+            "no_mean_grad": [edit(VECTORIZED, "X.T @ dscores / num_train", "X.T @ dscores")],
+            "flipped": [edit(VECTORIZED, "X.T @ dscores / num_train", "-X.T @ dscores / num_train")],
+            "target": [edit(VECTORIZED, "dscores[rows, y] -= 1", "dscores[:, y] -= 1")],
+        }
+    return {
+        **own,
+        "reg_loss": [edit(region, " + reg * np.sum(W * W)", "")],
+        "reg_grad": [edit(region, " + 2 * reg * W", "")],
+        "half_loss": [edit(region, "+ reg * np.sum(W * W)", "+ 0.5 * reg * np.sum(W * W)")],
+        "half_grad": [edit(region, "+ 2 * reg * W", "+ reg * W")],
+        "mutates": [edit(region, start, start + "W *= 1.0000001\n")],
+        # W overwritten with the gradient and returned: dW is W, and W changed.
+        "returns_W": [edit(region, gradient, gradient.replace("dW = ", "W += ", 1) + " - W\ndW = W")],
+    }
 
 
 def _loss_pair_mistakes() -> list[Mistake]:
     """The mistakes of the loss pair that mistakes.py recognises exactly: each charged once."""
     found = []
     for region, label in ((NAIVE, "naive"), (VECTORIZED, "vectorized")):
-        p = f"[{label}]"
-        if region == NAIVE:
-            no_mean_loss = [edit(NAIVE, "loss = loss / num_train + ", "loss = loss + ")]
-            no_mean_grad = [edit(NAIVE, "dW = dW / num_train + ", "dW = dW + ")]
-            flipped = [edit(NAIVE, "dW[:, j] += (p_j", "dW[:, j] -= (p_j")]
-            target = [edit(NAIVE, "(j == y[i])", "(j == (y[i] + 1) % num_classes)")]
-            start = "num_train, num_classes = X.shape[0], W.shape[1]\n"
-            returns_W = [
-                edit(NAIVE, "dW = dW / num_train + 2 * reg * W", "W += dW / num_train + 2 * reg * W - W\ndW = W")
-            ]
-        else:
-            no_mean_loss = [edit(VECTORIZED, "np.mean(", "np.sum(")]
-            no_mean_grad = [edit(VECTORIZED, "X.T @ dscores / num_train", "X.T @ dscores")]
-            flipped = [edit(VECTORIZED, "X.T @ dscores / num_train", "-X.T @ dscores / num_train")]
-            target = [edit(VECTORIZED, "dscores[rows, y] -= 1", "dscores[:, y] -= 1")]
-            start = "num_train = X.shape[0]\n"
-            returns_W = [
-                edit(
-                    VECTORIZED,
-                    "dW = X.T @ dscores / num_train + 2 * reg * W",
-                    "W += X.T @ dscores / num_train + 2 * reg * W - W\ndW = W",
-                )
-            ]
-        reg_loss = [edit(region, " + reg * np.sum(W * W)", "")]
-        reg_grad = [edit(region, " + 2 * reg * W", "")]
-        half_loss = [edit(region, "+ reg * np.sum(W * W)", "+ 0.5 * reg * np.sum(W * W)")]
-        half_grad = [edit(region, "+ 2 * reg * W", "+ reg * W")]
-        mutates = [edit(region, start, start + "W *= 1.0000001\n")]
-        found += [
-            _once(
-                region,
-                f"{label}: loss not divided by N",
-                ("loss-not-averaged",),
-                no_mean_loss,
-                (S + f"test_loss_is_a_mean_over_examples_not_a_sum{p}",),
-            ),
-            _once(
-                region,
-                f"{label}: gradient not divided by N",
-                ("gradient-not-averaged",),
-                no_mean_grad,
-                (S + f"test_gradient_is_a_mean_over_examples_not_a_sum{p}",),
-            ),
-            _once(
-                region,
-                f"{label}: no reg in the loss",
-                ("reg-missing-in-loss",),
-                reg_loss,
-                (S + f"test_loss_includes_reg_times_sum_of_squared_weights{p}",),
-            ),
-            _once(
-                region,
-                f"{label}: no reg in the gradient",
-                ("reg-missing-in-gradient",),
-                reg_grad,
-                (S + f"test_regularization_gradient_is_2_reg_W{p}",),
-            ),
-            _once(
-                region,
-                f"{label}: 0.5 * reg in the loss only",
-                ("reg-half-in-loss",),
-                half_loss,
-                (S + f"test_loss_includes_reg_times_sum_of_squared_weights{p}",),
-            ),
-            _once(
-                region,
-                f"{label}: reg * W in the gradient only",
-                ("reg-half-in-gradient",),
-                half_grad,
-                (S + f"test_regularization_gradient_is_2_reg_W{p}",),
-            ),
-            _once(
-                region,
-                f"{label}: the 0.5 * reg convention",
-                ("reg-half-convention",),
-                half_loss + half_grad,
-                (
-                    S + f"test_loss_includes_reg_times_sum_of_squared_weights{p}",
-                    S + f"test_regularization_gradient_is_2_reg_W{p}",
-                ),
-            ),
-            _once(
-                region,
-                f"{label}: wrong sign of the gradient",
-                ("gradient-sign-flipped",),
-                flipped,
-                (S + f"test_a_small_step_against_the_gradient_lowers_the_loss{p}",),
-            ),
-            _once(
-                region,
-                f"{label}: -1 on the wrong class",
-                ("gradient-wrong-target",),
-                target,
-                (S + f"test_gradient_subtracts_one_at_each_label{p}",),
-            ),
-            _once(
-                region,
-                f"{label}: modifies W in place",
-                ("mutates-input",),
-                mutates,
-                (S + "test_inputs_are_not_modified",),
-            ),
-            _once(
-                region,
-                f"{label}: returns W itself as dW",
-                ("mutates-input", "dW-is-an-input"),
-                returns_W,
-                (S + f"test_gradient_is_a_new_array_not_W_itself{p}", S + "test_inputs_are_not_modified"),
-            ),
-        ]
+        edits = _once_edits(region)
+        for name, codes, edit_names, named in ONCE_TABLE:
+            tests = tuple(S + NAMED[short].format(p=f"[{label}]") for short in named)
+            made = tuple(e for edit_name in edit_names for e in edits[edit_name])
+            found.append(Mistake(f"{label}: {name}", codes, made, tests, FUNCTION_OF[region]))
     return found
 
 
@@ -507,13 +417,21 @@ def sentence(code: str) -> str:
     raise KeyError(f"{code!r} is not a code of diagnose/codes.py")
 
 
-# Codes that no diagnosis gives, named when a failing test recognises them: (code, where, test-id pattern).
+# Codes that no diagnosis gives, named when a failing test recognises them: (code, where, test-id
+# pattern, what its message then says). A test that also checks a value fails for a wrong value too:
+# only its own words name the mistake.
+PREDICT_SAYS = ("integer", "shape")  # what predict returned is no array of integer labels
 NAMED_BY_TESTS = (
-    ("vectorized-has-loops", "softmax_loss_vectorized", S + "test_vectorized_source_has_no_loops"),
-    ("vectorized-has-loops", "softmax_loss_vectorized", S + "test_vectorized_runs_the_same_lines_for_any_N"),
-    ("vectorized-has-loops", "softmax_loss_vectorized", HC + "test_vectorized_has_no_loops"),
-    ("predict-not-labels", "LinearClassifier.predict", L + "test_predict_returns_integer_labels_not_scores"),
-    ("predict-not-labels", "LinearClassifier.predict", HC + "test_predict_labels"),
+    ("vectorized-has-loops", "softmax_loss_vectorized", S + "test_vectorized_source_has_no_loops", ("loop",)),
+    ("vectorized-has-loops", "softmax_loss_vectorized", S + "test_vectorized_runs_the_same_lines_for_any_N", ("loop",)),
+    ("vectorized-has-loops", "softmax_loss_vectorized", HC + "test_vectorized_has_no_loops", ("loop",)),
+    (
+        "predict-not-labels",
+        "LinearClassifier.predict",
+        L + "test_predict_returns_integer_labels_not_scores",
+        PREDICT_SAYS,
+    ),
+    ("predict-not-labels", "LinearClassifier.predict", HC + "test_predict_labels", PREDICT_SAYS),
 )
 # Errors a failing test's message shows when a graded file does not import.
 IMPORT_ERRORS = ("SyntaxError", "IndentationError", "TabError", "ImportError", "ModuleNotFoundError")
@@ -522,7 +440,11 @@ GRADED_FILES = (SOFTMAX, LINEAR)
 
 def named_by_test(test_id: str, message: str) -> list[tuple[str, str]]:
     """(code, where) of the mistakes a failing test names by itself: its name, or a file that does not import."""
-    found = [(code, where) for code, where, pattern in NAMED_BY_TESTS if matches(test_id, pattern)]
+    found = [
+        (code, where)
+        for code, where, pattern, says in NAMED_BY_TESTS
+        if matches(test_id, pattern) and any(word in message for word in says)
+    ]
     if any(f"{error}:" in message for error in IMPORT_ERRORS):
         files = [path for path in GRADED_FILES if path in message or path.rsplit("/", 1)[-1] in message]
         found += [("does-not-import", path) for path in files[:1]]

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from instructor.grading.rubric import BATCH, CORRECT, LINEAR, NAIVE, PREDICT, SOFTMAX, UPDATE, VECTORIZED, Mistake, body
+from instructor.grading.regions import BATCH, CORRECT, LINEAR, NAIVE, PREDICT, SOFTMAX, UPDATE, VECTORIZED, body
+from instructor.grading.rubric import Mistake
 from instructor.markers import BEGIN, END
 
 STYLES = Path(__file__).with_name("styles")  # correct softmax.py files, one idiom each

@@ -498,7 +498,7 @@ def test_what_students_read_holds_nothing_of_the_hidden_tests(graded, name):
     assert not leaked, f"students would read these of the hidden tests: {leaked[:5]}"
     assert "tests/hidden/" not in shown and '("best"' not in shown
     # The instructor still has every hidden test's own text.
-    staff = "\n".join(t["output"] for t in data["tests"] if t["visibility"] == "hidden")
+    staff = "\n".join(t["name"] + "\n" + t["output"] for t in data["tests"] if t["visibility"] == "hidden")
     assert "tests/hidden/test_hidden_checks.py" in staff
 
 
