@@ -66,6 +66,12 @@ class FoundMistake:
         return f"[{self.code}] {self.function}: {self.explanation} ({self.cost:g} points, {how})"
 
 
+def error_lines(output: str) -> str:
+    """What a failure says (pytest's "E" lines), without the test's source that pytest shows above it."""
+    said = [line[1:].strip() for line in output.splitlines() if line.startswith("E ")]
+    return "\n".join(said) if said else output
+
+
 def explanation(code: str, function: str, explanations: dict[str, dict[str, str]]) -> str:
     """The sentence a student reads for `code` found in `function`; explanations: {"loss", "training", "tests"}."""
     table = explanations.get("training" if function.endswith(TRAINING_SUFFIX) else "loss", {})
@@ -81,7 +87,7 @@ def found_mistakes(
         if test.passed:
             continue
         pairs = [(f, c) for f, codes in test.explained.items() for c in codes] + list(test.findings)
-        pairs += [(where, code) for code, where in named_by_test(test.name, test.output)]
+        pairs += [(where, code) for code, where in named_by_test(test.name, error_lines(test.output))]
         for function, code in dict.fromkeys(pairs):
             entry = named.setdefault((function, code), [[], False])
             entry[0].append(test)

@@ -113,7 +113,9 @@ def visible_text(excinfo: pytest.ExceptionInfo, kit: Path, submission: Path) -> 
         text = str(error.msg)
     else:
         keep = _in_visible_tests(kit)
-        text = str(excinfo.getrepr(style="short", chain=False, tbfilter=lambda info: info.traceback.filter(keep)))
+        # pytest's own filter first (a helper's __tracebackhide__), then the visible tests' frames only.
+        hide = lambda info: info.traceback.filter(info).filter(keep)
+        text = str(excinfo.getrepr(style="short", chain=False, tbfilter=hide))
         for qualified, plain in RENAMED.items():
             text = text.replace(qualified, plain)
     data = student_error_of(error)
