@@ -1,29 +1,35 @@
-"""Run the graded tests of one submission: the trusted harness and its sandboxed worker.
+"""Run the graded tests of each submission: the trusted harness and its sandboxed worker.
 
-For each submission the grader
+One warm harness per batch (`Harness`): pytest in the harness's kit (the
+graded tests, the hidden tests) with instructor/grading/harness_plugin.py,
+started once, which imports everything and collects the tests once. For
+each submission the grader
 
 1. copies the worker's kit (what the student has: no hidden tests, no
    reference) and puts the student's files in it;
-2. runs pytest in the harness's kit (the graded tests, the hidden tests)
-   with instructor/grading/harness_plugin.py, which sends every call into
-   the student's code to a worker started in that copy, inside the sandbox;
-3. reads the harness's report: one outcome per graded test.
+2. asks the harness to grade it: the harness forks a child that runs every
+   test, sending every call into the student's code to a worker started in
+   that copy, inside the sandbox;
+3. reads the child's report: one outcome per graded test.
 
 The harness never imports student code, so nothing a submission does can
 change a verdict; it can only make its own calls return wrong values, fail
-or time out. `total` seconds is a hard bound: at the deadline the harness
-is killed, and with it (through --die-with-parent / PR_SET_PDEATHSIG) the
-worker and everything the worker started.
+or time out. `total` seconds is a hard bound: at the deadline the child is
+killed, and with it (through --die-with-parent / PR_SET_PDEATHSIG) the
+worker and everything the worker started. A harness dies with the grader.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,9 +41,6 @@ GRADER_ROOT = Path(__file__).resolve().parent.parent.parent  # holds the `instru
 WORKER_MODULES = ("worker.py", "wire.py")  # all of the grader the worker sees
 LOG_TAIL = 1500  # characters of the harness's output shown when it fails
 HYPOTHESIS_PLUGIN = "_hypothesis_pytestplugin"  # Hypothesis's pytest plugin (its pytest11 entry point)
-
-_running: set[subprocess.Popen] = set()  # harness processes, killed by stop_all()
-_running_lock = threading.Lock()
 
 
 @dataclass
@@ -86,7 +89,7 @@ def prepare(worker_kit: Path, files: dict[str, bytes], work: Path, isolation: Is
     return kit, grader, submission
 
 
-def harness_env(harness_kit: Path, scratch: Path, config_path: Path) -> dict[str, str]:
+def harness_env(harness_kit: Path, scratch: Path, control: tuple[int, int]) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(scratch),
@@ -94,7 +97,8 @@ def harness_env(harness_kit: Path, scratch: Path, config_path: Path) -> dict[str
         "LANG": "C.UTF-8",
         "PYTHONPATH": os.pathsep.join([str(harness_kit), str(GRADER_ROOT)]),
         "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
+        # The graded tests' bytecode (assertions rewritten) is kept in the bundle: a cached bundle's
+        # harness starts 0.1 s sooner. Only the instructor's code runs here; the worker writes none.
         "PYTHONIOENCODING": "utf-8",
         "MPLBACKEND": "Agg",
         "OPENBLAS_NUM_THREADS": "1",
@@ -102,15 +106,144 @@ def harness_env(harness_kit: Path, scratch: Path, config_path: Path) -> dict[str
         "MKL_NUM_THREADS": "1",
         "HYPOTHESIS_PROFILE": "grading",
         "HYPOTHESIS_STORAGE_DIRECTORY": str(scratch / ".hypothesis"),
-        "GRADER_HARNESS": str(config_path),
+        "GRADER_CONTROL": f"{control[0]},{control[1]}",
         # Only the plugins the graded tests use (Hypothesis's, loaded by name below): the
-        # environment's others (anyio, Jupyter's) cost a second of start-up per submission.
+        # environment's others (anyio, Jupyter's) cost a second of start-up.
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if name in os.environ:
             env[name] = os.environ[name]
     return env
+
+
+class HarnessError(RuntimeError):
+    """The warm harness did not start or stopped answering; the message says why."""
+
+
+class Harness:
+    """pytest in the harness's kit, started and collected once, grading each submission in a child."""
+
+    STARTUP_TIMEOUT = 300.0  # seconds to import and collect: seconds normally, minutes on a loaded machine
+    ANSWER_TIMEOUT = 60.0  # seconds for the harness to fork a child and say so
+
+    def __init__(self, harness_kit: Path, test_paths: list[str]):
+        self.scratch = Path(tempfile.mkdtemp(prefix="grader-harness-"))
+        harness_reads, grader_writes = os.pipe()  # requests: the grader to the harness
+        grader_reads, harness_writes = os.pipe()  # answers: the harness to the grader
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "instructor.grading.harness_plugin",
+            "-p",
+            HYPOTHESIS_PLUGIN,
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--tb=short",
+            "-o",
+            "console_output_style=classic",
+            *test_paths,
+        ]
+        self.log = self.scratch / "harness.log"
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                cwd=harness_kit,
+                env=harness_env(harness_kit, self.scratch, (harness_reads, harness_writes)),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(harness_reads, harness_writes),
+                start_new_session=True,
+            )
+        os.close(harness_reads)
+        os.close(harness_writes)
+        self.requests = os.fdopen(grader_writes, "w", buffering=1)
+        self.answers = os.fdopen(grader_reads, "r")
+        self.lock = threading.Lock()  # one request and its answer at a time (jobs share the harness)
+        self._ready: dict | None = None  # the harness's first line: what it collected
+
+    def ready(self) -> dict:
+        """Wait (once) for the harness to have collected the tests: {"ids": [...], "collect_errors": [...]}."""
+        with self.lock:
+            if self._ready is None:
+                self._ready = self._answer(self.STARTUP_TIMEOUT)
+            return self._ready
+
+    @property
+    def collected(self) -> list[str]:
+        return [str(i) for i in self.ready().get("ids", [])]
+
+    @property
+    def collect_errors(self) -> list[str]:
+        return [str(e) for e in self.ready().get("collect_errors", [])]
+
+    def _answer(self, timeout: float) -> dict:
+        """The harness's next line on the control pipe, or HarnessError with its log's tail."""
+        if not select.select([self.answers], [], [], timeout)[0]:
+            self.close()
+            raise HarnessError(f"the grading harness did not answer within {timeout:g} s:\n{self.log_tail()}")
+        line = self.answers.readline()
+        if not line:
+            raise HarnessError(f"the grading harness stopped:\n{self.log_tail()}")
+        return json.loads(line)
+
+    def log_tail(self) -> str:
+        try:
+            return self.log.read_bytes()[-LOG_TAIL:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def start(self, config_path: Path) -> int:
+        """Ask for one submission to be graded; the pid of the child grading it."""
+        self.ready()
+        with self.lock:
+            self.requests.write(json.dumps({"config": str(config_path)}) + "\n")
+            return int(self._answer(self.ANSWER_TIMEOUT)["pid"])
+
+    def close(self) -> None:
+        """Stop the harness and every child it still has."""
+        for stream in (self.requests, self.answers):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+_harnesses: dict[tuple[str, tuple[str, ...]], Harness] = {}  # warm harnesses, by kit and tests
+_harnesses_lock = threading.Lock()
+_children: set[int] = set()  # children grading right now, killed by stop_all()
+
+
+def harness_for(harness_kit: Path, test_paths: list[str]) -> Harness:
+    """The warm harness of this kit and these tests, started on first use (call it early: the harness
+    imports and collects while the caller goes on; its first request waits for that)."""
+    key = (str(harness_kit), tuple(test_paths))
+    with _harnesses_lock:
+        harness = _harnesses.get(key)
+        if harness is None or harness.process.poll() is not None:
+            harness = _harnesses[key] = Harness(harness_kit, test_paths)
+        return harness
+
+
+def close_all() -> None:
+    """Stop every warm harness (the grader is done)."""
+    with _harnesses_lock:
+        for harness in _harnesses.values():
+            harness.close()
+        _harnesses.clear()
+
+
+atexit.register(close_all)
 
 
 def run_harness(
@@ -125,6 +258,9 @@ def run_harness(
 ) -> HarnessRun:
     """Run the graded tests on one submission's files; every collected test gets an outcome."""
     deadline = time.monotonic() + limits.total
+    harness = harness_for(harness_kit, test_paths)
+    if harness.collect_errors:
+        return HarnessRun(outcomes={}, collected=harness.collected, collect_errors=harness.collect_errors)
     work.mkdir(parents=True, exist_ok=True)
     kit, grader, submission = prepare(worker_kit, files, work, isolation)
     scratch = work / "scratch"
@@ -132,66 +268,53 @@ def run_harness(
     report = scratch / "report.jsonl"
     config = {
         "report": str(report),
+        "log": str(work / "harness.log"),
+        "scratch": str(scratch),
+        "environ": {"HOME": str(scratch), "TMPDIR": str(scratch)},
         "submission": str(submission),
         "worker_log": str(scratch / "worker.log"),
         "budgets": budgets,
         "call_timeout": limits.timeout,
         "test_budget": limits.timeout,
-        "parent": os.getpid(),
         **isolation.worker_launch(kit, grader, limits),
     }
     config_path = scratch / "harness.json"
     config_path.write_text(json.dumps(config))
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "instructor.grading.harness_plugin",
-        "-p",
-        HYPOTHESIS_PLUGIN,
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--tb=short",
-        "-o",
-        "console_output_style=classic",
-        *test_paths,
-    ]
     problem = ""
-    with open(work / "harness.log", "wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=harness_kit,
-            env=harness_env(harness_kit, scratch, config_path),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        with _running_lock:
-            _running.add(process)
-        try:
-            process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
+    pid = harness.start(config_path)
+    with _harnesses_lock:
+        _children.add(pid)
+    try:
+        if not _wait(pid, max(0.0, deadline - time.monotonic())):
             problem = f"the grading time limit for this submission ({limits.total:g} s) ran out"
-        finally:
-            _kill(process, isolation)
-            with _running_lock:
-                _running.discard(process)
+    finally:
+        _kill(pid, isolation)
+        with _harnesses_lock:
+            _children.discard(pid)
     events = _read_events(report)
     if not problem and not any(e.get("e") == "done" for e in events):
         tail = (work / "harness.log").read_bytes()[-LOG_TAIL:].decode("utf-8", "replace")
-        problem = f"the test run stopped early (exit status {process.returncode}):\n{tail}"
+        problem = f"the test run stopped early:\n{tail}"
     return _outcomes(events, problem)
 
 
-def _kill(process: subprocess.Popen, isolation: Isolation) -> None:
+def _wait(pid: int, timeout: float) -> bool:
+    """Wait up to `timeout` s for the process `pid` (the harness's child, not ours) to end; False if it did not."""
     try:
-        os.killpg(process.pid, signal.SIGKILL)
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True  # already gone
+    try:
+        return bool(select.select([handle], [], [], timeout)[0])
+    finally:
+        os.close(handle)
+
+
+def _kill(pid: int, isolation: Isolation) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)  # the child and anything left in its group
     except (ProcessLookupError, PermissionError):
         pass
-    process.wait()
     if isolation.ids:  # a worker that left its session: end every process of its user
         subprocess.run(
             [sys.executable, "-S", "-c", "import os, signal; os.kill(-1, signal.SIGKILL)"],
@@ -203,13 +326,17 @@ def _kill(process: subprocess.Popen, isolation: Isolation) -> None:
 
 
 def stop_all() -> None:
-    """Kill every running harness now (the grader was interrupted); their workers die with them."""
-    with _running_lock:
-        for process in list(_running):
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+    """Kill every grading child and warm harness now (the grader was interrupted); their workers die with them."""
+    for pid in list(_children):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for harness in list(_harnesses.values()):
+        try:
+            os.killpg(harness.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _read_events(report: Path) -> list[dict]:
