@@ -8,6 +8,14 @@ and hands back the loss as a Python float and dW as it came, or fails the
 test saying what arrived and what was expected. Any
 real scalar is a loss (kit/validation.py's `loss_value`): a Python float, a
 NumPy scalar of any precision, a 0-d array. Shapes: W (D, C), X (N, D), y (N,).
+
+    results = answers(softmax_loss_naive, [(W1, X, y, reg), (W2, X, y, reg)])
+    numerical = finite_differences(softmax_loss_naive, W, X, y, reg)
+
+`answers` makes many calls at once: here a plain loop, and under the
+grader (which runs your code in a separate process) one message for all of
+them instead of one each. `finite_differences` is the numerical gradient
+gradient_check.eval_numerical_gradient computes, made of such calls.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gradient_check import DEFAULT_STEP
 from kit.validation import loss_value
 
 
@@ -34,3 +43,25 @@ def answer(fn, W, X, y, reg) -> tuple[float, np.ndarray]:
         got = f"an array of shape {dW.shape}" if isinstance(dW, np.ndarray) else type(dW).__name__
         pytest.fail(f"{name}'s dW should be an array of W's shape {np.shape(W)}; got {got}", pytrace=False)
     return loss, dW
+
+
+def answers(fn, calls: list[tuple]) -> list:
+    """[fn(*args) for args in calls], in order; the grader sends them to your code in one go (fn.many)."""
+    many = getattr(fn, "many", None)
+    return many(list(calls)) if callable(many) else [fn(*args) for args in calls]
+
+
+def finite_differences(fn, W, X, y, reg, h: float = DEFAULT_STEP) -> np.ndarray:
+    """d loss / dW of fn(W, X, y, reg)[0] by centred differences, shape (D, C).
+
+    Entry (i, j) is (loss(W + h e_ij) - loss(W - h e_ij)) / 2h, exactly as
+    gradient_check.eval_numerical_gradient computes it, from 2 * D * C calls.
+    """
+    steps = []
+    for index in np.ndindex(np.shape(W)):
+        for sign in (1.0, -1.0):
+            moved = np.array(W, copy=True)
+            moved[index] = W[index] + sign * h
+            steps.append((moved, X, y, reg))
+    losses = np.array([np.array(result[0], dtype=np.float64) for result in answers(fn, steps)])
+    return ((losses[0::2] - losses[1::2]) / (2 * h)).reshape(np.shape(W))

@@ -31,7 +31,8 @@ STUDENT_API = {
     # The kit's stand-in loss on your train and predict: the SGD tests train it (tests/stand_in.py).
     "OneVsRestLogistic": ("tests.stand_in", "class", "LinearClassifier"),
 }
-# The helpers below, which the grader runs next to the student's code too.
+# The helpers below, which the grader runs next to the student's code too. One whose first
+# argument names a function or method runs it: the grader skips it once that one has timed out.
 HELPERS = ("count_lines_run", "train_recording_batches", "diagnosis")
 TRAINING = "Softmax.train"  # the name diagnosis() gives the training loop
 

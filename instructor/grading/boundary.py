@@ -17,10 +17,15 @@ submission that never returns is graded in seconds per entry point. Each
 test also has a budget for all of its calls together. A worker that dies or
 times out is killed with everything it started and a fresh one serves the
 next call.
+
+The proxies' and the calls' frames are hidden from pytest's tracebacks
+(`__tracebackhide__`): a failure shows the test's line and the student's
+error, and pytest does not spend time formatting the boundary's own lines.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import select
 import signal
@@ -106,27 +111,40 @@ class Worker:
         )
         log.close()
         self.out = self.process.stdout.fileno()
-        self.pending = bytearray()  # bytes read past the end of the last answer (none, normally)
+        os.set_blocking(self.process.stdin.fileno(), False)  # written only as the worker takes it in
+        self.outgoing = memoryview(b"")  # requests not yet written
+        self.pending = bytearray()  # bytes read and not yet taken as an answer
 
-    def request(self, header: dict, encoder: wire.Encoder, timeout: float) -> tuple[dict, list[bytes]]:
-        """Send one request and wait at most `timeout` s for the answer (TimeoutError)."""
+    def send(self, frames: list[bytes]) -> None:
+        """Queue requests: they are written while answers are read (`answer`), so neither pipe fills up
+        with both sides waiting on each other however many are queued."""
+        self.outgoing = memoryview(b"".join([bytes(self.outgoing), *frames]))
+
+    def answer(self, timeout: float) -> tuple[dict, list[bytes]]:
+        """The next answer, waiting at most `timeout` s for it (TimeoutError); queued requests go out meanwhile."""
         deadline = time.monotonic() + timeout
-        wire.send(self.process.stdin.fileno(), header, encoder)
-
-        def read(count: int) -> bytes:
-            while not self.pending:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not select.select([self.out], [], [], remaining)[0]:
-                    raise TimeoutError
+        into = self.process.stdin.fileno()
+        while True:
+            length = wire.frame_length(self.pending)
+            if length is not None:
+                frame = io.BytesIO(self.pending[:length])
+                del self.pending[:length]
+                return wire.read_frame(frame.read)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            readable, writable, _ = select.select([self.out], [into] if self.outgoing else [], [], remaining)
+            if writable:
+                try:
+                    written = os.write(into, self.outgoing)  # non-blocking: what fits now
+                except BlockingIOError:
+                    written = 0
+                self.outgoing = self.outgoing[written:]
+            if readable:
                 chunk = os.read(self.out, READ_CHUNK)
                 if not chunk:
-                    return b""
+                    raise wire.WireError("the worker's output ended")
                 self.pending += chunk
-            taken = bytes(self.pending[:count])
-            del self.pending[:count]
-            return taken
-
-        return wire.read_frame(read)
 
     def kill(self) -> None:
         """Kill the worker and everything it started (its session; the sandbox's namespace)."""
@@ -167,6 +185,12 @@ class Boundary:
     """Calls into the student's code, with its time limits; one per harness session."""
 
     def __init__(self, config: dict):
+        self.kit_exceptions: dict[str, type] = {}  # filled by remote_module
+        self.classes: dict[str, type] = {}
+        self.configure(config)
+
+    def configure(self, config: dict) -> None:
+        """Start afresh for one submission: its worker's command, its limits, nothing timed out yet."""
         self.config = config
         self.budgets: dict[str, float] = config.get("budgets", {})
         self.call_cap = float(config.get("call_timeout", 60.0))
@@ -178,9 +202,7 @@ class Boundary:
         self.test_started = time.monotonic()
         self.test_used = 0.0
         self.durations: dict[str, float] = {}  # entry point -> longest call (recorded for budgets)
-        self.kit_exceptions: dict[str, type] = {}  # filled by remote_module
         self.incidents: list[dict] = []  # timeouts, crashes, memory: {"kind", "entry", "test", "detail"}
-        self.classes: dict[str, type] = {}
 
     # --- the test being run ----------------------------------------------------------
 
@@ -202,6 +224,12 @@ class Boundary:
             self.generation += 1
         return self.worker
 
+    def _replace(self, worker: Worker) -> None:
+        """Kill a worker that timed out or failed and start the next one now: it starts up while
+        the harness reports the failure, not when the next test first calls."""
+        worker.kill()
+        self.ensure_worker()
+
     def close(self) -> None:
         if self.worker is not None:
             self.worker.kill()
@@ -214,32 +242,73 @@ class Boundary:
             return ""
         return data.decode("utf-8", "replace").strip()
 
-    # --- one call --------------------------------------------------------------------------
+    # --- calls ----------------------------------------------------------------------------
 
     def call(self, key: str, header: dict, args: tuple = (), kwargs: dict | None = None):
         """Run one request for entry point `key` and return its decoded value."""
+        __tracebackhide__ = True
+        return self.call_many(key, header, [(args, kwargs or {})])[0]
+
+    def call_many(self, key: str, header: dict, calls: list[tuple[tuple, dict]]) -> list:
+        """Run one request for entry point `key` per (args, kwargs), all sent at once; their values, in order.
+
+        One round trip's wait instead of one per call (a finite-difference check makes hundreds).
+        Each answer still has its own timeout, counted from the answer before it. If a call
+        raises, the calls after it still run (they were sent) and the first error is raised
+        once every answer is in, with `call_index` saying which call it was.
+        """
+        __tracebackhide__ = True
+        self._check_may_call(key)
+        requests = [self._request(header, args, kwargs) for args, kwargs in calls]
+        worker = self.ensure_worker()
+        worker.send([frame for frame, _, _ in requests])
+        values, first_error = [], None
+        started = time.monotonic()
+        for index, (_, originals, paths) in enumerate(requests):
+            reply, raw = self._next_answer(worker, key, started)
+            now = time.monotonic()
+            elapsed, started = now - started, now
+            self.test_used += elapsed
+            if header.get("op") not in ("getattr", "setattr"):
+                self.durations[key] = max(self.durations.get(key, 0.0), elapsed)
+            try:
+                values.append(self._answer(key, reply, raw, originals, paths))
+            except Exception as error:  # noqa: BLE001 - raised below, once the answers sent are in
+                if first_error is None:
+                    error.call_index, first_error = index, error
+                values.append(None)
+        if first_error is not None:
+            raise first_error
+        return values
+
+    def _check_may_call(self, key: str) -> None:
+        """StudentTimeout if `key` timed out earlier or this test has used up its budget."""
         if key in self.timed_out:
             message = f"{key} timed out earlier (in {_public(self.timed_out[key])}) and is not called again"
             raise _for_student(StudentTimeout(message), "timeout", message, type="Timeout")
-        left = self.test_budget - self.test_used
-        if left <= 0:
+        if self.test_budget - self.test_used <= 0:
             message = f"this test has used up its {self.test_budget:g} s for calls into your code"
             raise _for_student(StudentTimeout(message), "timeout", message, type="Timeout")
-        timeout = min(self.timeout_for(key), left)
-        self._paths: list[Path] = []  # files passed by path, by position: written back after the call
+
+    def _request(self, header: dict, args: tuple, kwargs: dict) -> tuple[bytes, dict, dict]:
+        """One call as a frame, with the arrays it sends (by index: the call may change them, or return a
+        view of one) and the files it passes by path (written back after the call)."""
+        self._paths: list[Path] = []
         encoder = wire.Encoder(self._encode_object)
         body = {**header, "args": encoder.encode(list(args)), "kwargs": encoder.encode(dict(kwargs or {}))}
-        originals = dict(enumerate(encoder.sources))
-        paths = dict(enumerate(self._paths))
-        worker = self.ensure_worker()
-        started = time.monotonic()
+        return wire.frame_bytes(body, encoder), dict(enumerate(encoder.sources)), dict(enumerate(self._paths))
+
+    def _next_answer(self, worker: Worker, key: str, since: float) -> tuple[dict, list[bytes]]:
+        """The worker's next answer for `key`, within the call's own timeout and what is left of the test's
+        budget; a worker that times out or fails is killed, the error saying which."""
+        __tracebackhide__ = True
+        timeout = min(self.timeout_for(key), self.test_budget - self.test_used)
         try:
-            reply, raw = worker.request(body, encoder, timeout)
+            return worker.answer(timeout)
         except TimeoutError:
-            self.test_used += time.monotonic() - started
-            worker.kill()
-            own_limit = timeout >= self.timeout_for(key)
-            if own_limit:
+            self.test_used += time.monotonic() - since
+            self._replace(worker)
+            if timeout >= self.timeout_for(key):  # its own limit, not the test's budget
                 self.timed_out[key] = self.current_test
                 message = (
                     f"{key} did not return within {timeout:.3g} s (an infinite loop?); "
@@ -254,9 +323,9 @@ class Boundary:
                 worker.process.wait(timeout=EXIT_GRACE)
             except subprocess.TimeoutExpired:
                 pass
-            self.test_used += time.monotonic() - started
+            self.test_used += time.monotonic() - since
             alive = worker.process.poll() is None
-            worker.kill()
+            self._replace(worker)
             why = worker.describe_exit() if not alive else f"it sent something unreadable ({error})"
             said = f"the process running your code failed during {key}: {why}"
             self._incident("crash", key, said)
@@ -268,11 +337,6 @@ class Boundary:
             # and must never be read as the answer to the next request.
             worker.kill()
             raise
-        elapsed = time.monotonic() - started
-        self.test_used += elapsed
-        if header.get("op") not in ("getattr", "setattr"):
-            self.durations[key] = max(self.durations.get(key, 0.0), elapsed)
-        return self._answer(key, reply, raw, originals, paths)
 
     def _answer(self, key: str, reply: dict, raw: list[bytes], originals: dict, paths: dict):
         decoder = wire.Decoder(raw, self._decode_object, originals)
@@ -368,11 +432,23 @@ _LOST = (
 class RemoteFunction:
     """A student function (or a kit helper that runs next to the student's code)."""
 
-    def __init__(self, boundary: Boundary, name: str):
+    def __init__(self, boundary: Boundary, name: str, helper: bool = False):
         self._boundary, self.__name__, self.__qualname__ = boundary, name, name
+        self._helper = helper
 
     def __call__(self, *args, **kwargs):
+        __tracebackhide__ = True
+        if self._helper and args and isinstance(args[0], str) and args[0] in self._boundary.timed_out:
+            # A helper runs the entry point its first argument names (diagnosis("softmax_loss_naive")):
+            # one that timed out is not run again, by a helper either.
+            self._boundary._check_may_call(args[0])
         return self._boundary.call(self.__name__, {"op": "call", "name": self.__name__}, args, kwargs)
+
+    def many(self, calls: list[tuple]) -> list:
+        """[self(*args) for args in calls], sent at once (Boundary.call_many); tests/answers.py's `answers`."""
+        __tracebackhide__ = True
+        header = {"op": "call", "name": self.__name__}
+        return self._boundary.call_many(self.__name__, header, [(tuple(args), {}) for args in calls])
 
     def __repr__(self) -> str:
         return f"<student function {self.__name__}>"
@@ -383,6 +459,7 @@ class RemoteMethod:
         self._obj, self.__name__ = obj, name
 
     def __call__(self, *args, **kwargs):
+        __tracebackhide__ = True
         obj = self._obj
         key = f"{type(obj).__name__}.{self.__name__}"
         return obj._boundary_call(key, {"op": "method", "name": self.__name__}, args, kwargs)
@@ -392,6 +469,7 @@ class RemoteClassMeta(type):
     """Calling the class makes the object in the worker; class attributes are class methods there."""
 
     def __call__(cls, *args, **kwargs):
+        __tracebackhide__ = True
         boundary = cls._boundary
         return boundary.call(f"{cls.__name__}()", {"op": "new", "name": cls.__name__}, args, kwargs)
 
@@ -401,6 +479,7 @@ class RemoteClassMeta(type):
         boundary = cls._boundary
 
         def class_method(*args, **kwargs):
+            __tracebackhide__ = True
             return boundary.call(
                 f"{cls.__name__}.{name}", {"op": "classmethod", "cls": cls.__name__, "name": name}, args, kwargs
             )
@@ -422,26 +501,30 @@ class RemoteObject(metaclass=RemoteClassMeta):
         return obj
 
     def _boundary_call(self, key: str, header: dict, args=(), kwargs=None):
+        __tracebackhide__ = True
         boundary = type(self)._boundary
         if self._generation != boundary.generation:
             raise StudentCodeError(_LOST)
         return boundary.call(key, {**header, "h": self._handle}, args, kwargs)
 
     def __getattr__(self, name: str):
+        __tracebackhide__ = True
         if name.startswith("_"):
             raise AttributeError(name)
         value = self._boundary_call(f"{type(self).__name__}.{name}", {"op": "getattr", "name": name})
         return RemoteMethod(self, name) if value is _METHOD else value
 
     def __setattr__(self, name: str, value) -> None:
+        __tracebackhide__ = True
         self._boundary_call(f"{type(self).__name__}.{name}", {"op": "setattr", "name": name}, (value,))
 
     def __repr__(self) -> str:
         return f"<student {type(self).__name__} object>"
 
 
-def remote_module(student_code: types.ModuleType, boundary: Boundary, submission: Path) -> types.ModuleType:
-    """A stand-in for tests/student_code.py whose names call into the worker."""
+def remote_module(student_code: types.ModuleType, boundary: Boundary) -> types.ModuleType:
+    """A stand-in for tests/student_code.py whose names call into the worker (of the submission
+    `boundary` is configured for: one module serves every submission a warm harness grades)."""
     module = types.ModuleType(student_code.__name__, student_code.__doc__)
     module.__file__ = student_code.__file__
     module.STUDENT_API, module.HELPERS = student_code.STUDENT_API, student_code.HELPERS
@@ -461,11 +544,11 @@ def remote_module(student_code: types.ModuleType, boundary: Boundary, submission
             setattr(module, name, classes[name])
     boundary.classes = classes
     for name in student_code.HELPERS:
-        setattr(module, name, RemoteFunction(boundary, name))
+        setattr(module, name, RemoteFunction(boundary, name, helper=True))
 
     def source_text(path: str) -> str:
         """The student's file as text, read here (never run here)."""
-        return (submission / path).read_text(encoding="utf-8")
+        return (Path(boundary.config["submission"]) / path).read_text(encoding="utf-8")
 
     module.source_text = source_text
     module.KIT_ROOT = student_code.KIT_ROOT

@@ -131,6 +131,7 @@ class Recorder:
         recorder = self
 
         def recorded(*args, **kwargs):
+            __tracebackhide__ = True  # as the boundary's frames (boundary.py)
             call = recorder.before(function.__name__, args, kwargs)
             try:
                 result = function(*args, **kwargs)  # an error leaves the call unclean: not explained ...
@@ -143,8 +144,28 @@ class Recorder:
             recorder.after(call, args, kwargs, result)
             return result
 
+        def many(calls: list[tuple]) -> list:
+            """function.many(calls) (the calls sent at once), each call recorded as `recorded` records one."""
+            __tracebackhide__ = True
+            made = [recorder.before(function.__name__, tuple(args), {}) for args in calls]
+            try:
+                results = function.many(calls)
+            except ValueError as error:
+                index = getattr(error, "call_index", None)
+                if index is not None and "read-only" in str(error):
+                    args = calls[index]
+                    made[index].wrote_read_only = any(
+                        isinstance(a, np.ndarray) and not a.flags.writeable for a in _raw_inputs(args, {})[:3]
+                    )
+                raise
+            for call, args, result in zip(made, calls, results):
+                recorder.after(call, tuple(args), {}, result)
+            return results
+
         recorded.__name__ = recorded.__qualname__ = function.__name__
         recorded.__doc__ = getattr(function, "__doc__", None)
+        if hasattr(function, "many"):
+            recorded.many = many
         return recorded
 
     def before(self, name: str, args: tuple, kwargs: dict) -> Call:

@@ -112,6 +112,38 @@ def write_frame(fd: int, header: dict, arrays: list[np.ndarray]) -> None:
             view = view[written:]
 
 
+def frame_bytes(body: dict, encoder: Encoder) -> bytes:
+    """The bytes `send` would write for `body`: to queue several frames and write them as the reader takes them."""
+    arrays = encoder.arrays
+    head = json.dumps(frame_header(body, arrays), allow_nan=False).encode()
+    if len(head) > MAX_HEADER_BYTES:
+        raise WireError(f"a header of {len(head)} bytes is too large")
+    if sum(a.nbytes for a in arrays) > MAX_ARRAY_BYTES:
+        raise WireError("the arrays of one message are too large")
+    return b"".join([HEADER.pack(len(head)), head, *(memoryview(a).cast("B") for a in arrays if a.nbytes)])
+
+
+def frame_length(buffer: bytes | bytearray) -> int | None:
+    """The length of the frame at the start of `buffer` if all of it is there, else None (WireError if bad)."""
+    if len(buffer) < HEADER.size:
+        return None
+    (size,) = HEADER.unpack_from(buffer)
+    if size > MAX_HEADER_BYTES:
+        raise WireError(f"a header of {size} bytes is too large")
+    if len(buffer) < HEADER.size + size:
+        return None
+    try:
+        specs = json.loads(bytes(buffer[HEADER.size : HEADER.size + size])).get("arrays", [])
+    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as err:
+        raise WireError(f"a header that is not a JSON object ({err})") from err
+    if not isinstance(specs, list) or not all(isinstance(n, int) and n >= 0 for n in specs):
+        raise WireError("a header whose array sizes are not counts")
+    if sum(specs) > MAX_ARRAY_BYTES:
+        raise WireError("the arrays of one message are too large")
+    total = HEADER.size + size + sum(specs)
+    return total if len(buffer) >= total else None
+
+
 def read_exactly(read, count: int) -> bytes:
     """`count` bytes from read(n); WireError if the stream ends first."""
     parts, missing = [], count
