@@ -19,22 +19,32 @@ submissions with it first, the reference gate: the reference solution must
 pass every graded test (full marks) and the untouched student kit must earn
 exactly 0. A bundle that fails either is refused, with the tests named. The Gradescope zip ships a bundle, so
 the solutions never reach Gradescope.
+
+`cached_bundle` keeps the bundles it builds, by the sources they were built
+from: grading again from an unchanged repository reuses its bundle (and its
+gate's verdict) instead of building and gating it afresh, about 20 s saved.
+Any change to a file of the repository (but the instructor's tests and
+benchmarks), or another Python, builds anew.
 """
 
 from __future__ import annotations
 
 import datetime
+import fcntl
 import functools
 import hashlib
 import json
+import os
 import runpy
+import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from instructor import REPO_ROOT
-from instructor.build import build_kit, with_hidden_tests, write_files
+from instructor.build import build_kit, repository_files, with_hidden_tests, write_files
 from instructor.grading import points
 from instructor.grading.harness import run_harness
 from instructor.grading.sandbox import Limits, trusted_isolation
@@ -44,6 +54,9 @@ REFERENCE_LIMITS = Limits(timeout=120.0, total=600.0)  # the reference gets time
 GIT_TIMEOUT = 30.0  # seconds for one git query about the repository (milliseconds normally)
 SHORT_HASH = 12  # hex digits of a hash shown to a reader
 CODES_FILE = "diagnose/codes.py"  # the diagnosis codes and the sentence a student reads for each
+CACHE_ENV = "SOFTMAX_KIT_CACHE"  # a folder for cached bundles (default: $XDG_CACHE_HOME/softmax-kit/bundles)
+CACHE_KEEP = 5  # cached bundles kept; the least recently used beyond these are removed
+NOT_IN_A_BUNDLE = ("instructor/tests/", "instructor/benchmarks/", ".ci/")  # edits here keep the cached bundle
 
 
 class BundleError(RuntimeError):
@@ -59,6 +72,7 @@ class Bundle:
     graded_files: list[str]  # what a submission brings: the student's files
     charges: dict[str, dict[str, float]]  # function -> classic mistake -> its cost, charged once
     source: dict = field(default_factory=dict)  # provenance(): commit, content hash, version, date ({} if older)
+    cached: bool = False  # reused from the cache (built earlier from identical sources), not built now
 
     @property
     def harness(self) -> Path:
@@ -99,6 +113,7 @@ class Bundle:
         return (
             f"bundle: kit {source.get('kit_version')} ({origin}; content sha256 "
             f"{str(source.get('content_sha256'))[:SHORT_HASH]}), built {source.get('built_at')}"
+            + (" from these sources, reused from the cache" if self.cached else "")
         )
 
 
@@ -188,9 +203,12 @@ def _git(repo: Path, *args: str) -> str | None:
 
 
 def content_hash(dest: Path, manifest: dict) -> str:
-    """sha256 of everything a bundle grades with: its kits' files (path and bytes) and its manifest."""
+    """sha256 of everything a bundle grades with: its kits' files (path and bytes) and its manifest.
+    Bytecode the harness wrote (__pycache__) is not content."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in dest.rglob("*") if p.is_file() and p.name != "manifest.json"):
+    for path in sorted(bundle_files(dest)):
+        if path.name == "manifest.json":
+            continue
         relative = path.relative_to(dest).as_posix().encode()
         digest.update(len(relative).to_bytes(4, "big") + relative)
         data = path.read_bytes()
@@ -199,18 +217,18 @@ def content_hash(dest: Path, manifest: dict) -> str:
     return digest.hexdigest()
 
 
+def bundle_files(root: Path) -> list[Path]:
+    """Every file of the bundle at `root`, without the bytecode its harness writes."""
+    return [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.relative_to(root).parts]
+
+
 def provenance(repo: Path, dest: Path, manifest: dict) -> dict:
     """Where a bundle came from: the commit (None outside git), uncommitted changes, the kit's
     version (`git describe --tags --always --dirty`, else the content hash), the content hash
     and the date (UTC)."""
     digest = content_hash(dest, manifest)
-    commit = _git(repo, "rev-parse", "HEAD")
-    described = _git(repo, "describe", "--tags", "--always", "--dirty") if commit else None
-    dirty = bool(_git(repo, "status", "--porcelain", "--untracked-files=no")) if commit else None
     return {
-        "commit": commit,
-        "dirty": dirty,
-        "kit_version": described or f"content-{digest[:SHORT_HASH]}",
+        **_where(repo, digest),
         "content_sha256": digest,
         "built_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
     }
@@ -233,6 +251,79 @@ def load_bundle(root: Path) -> Bundle:
             f"{root} is not a grading bundle ({err}); build one with "
             "`python -m instructor.grading.bundle DIR` or leave out --bundle"
         ) from err
+
+
+def cache_root() -> Path:
+    """Where cached bundles live: $SOFTMAX_KIT_CACHE, else $XDG_CACHE_HOME/softmax-kit/bundles."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "softmax-kit" / "bundles"
+
+
+def sources_key(repo: Path) -> str:
+    """sha256 of what a bundle is built from: every file of the repository but the instructor's own tests
+    and benchmarks (path, bytes, mode), and the Python that builds and gates it. Reading the files takes
+    milliseconds; building takes seconds."""
+    digest = hashlib.sha256()
+    for name in repository_files(repo):
+        if name.startswith(NOT_IN_A_BUNDLE):
+            continue
+        path = repo / name
+        data = path.read_bytes()
+        header = f"{name}\0{path.stat().st_mode & 0o777:o}\0{len(data)}\0".encode()
+        digest.update(header + data)
+    digest.update(f"{sys.executable}\0{sys.version}".encode())
+    return digest.hexdigest()
+
+
+def cached_bundle(repo: Path = REPO_ROOT, cache: Path | None = None) -> Bundle:
+    """The bundle of `repo` as it is now: the cached one built from identical sources, or a new one built,
+    gated and cached. Graders running at once wait for the one building it."""
+    cache = cache or cache_root()
+    key = sources_key(repo)[:32]
+    root = cache / key
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (root / "manifest.json").is_file():  # written last: a bundle with one is complete
+            try:
+                bundle = load_bundle(root)
+            except BundleError:
+                pass  # damaged: built again below
+            else:
+                os.utime(root)  # recently used
+                bundle.cached = True
+                bundle.source.update(_where(repo, bundle.source.get("content_sha256", "")))
+                return bundle
+        shutil.rmtree(root, ignore_errors=True)
+        bundle = build_bundle(repo, root)
+    _prune(cache, keep=key)
+    return bundle
+
+
+def _where(repo: Path, digest: str) -> dict:
+    """The repository's commit now (a cached bundle's sources may since have been committed)."""
+    commit = _git(repo, "rev-parse", "HEAD")
+    described = _git(repo, "describe", "--tags", "--always", "--dirty") if commit else None
+    dirty = bool(_git(repo, "status", "--porcelain", "--untracked-files=no")) if commit else None
+    return {"commit": commit, "dirty": dirty, "kit_version": described or f"content-{digest[:SHORT_HASH]}"}
+
+
+def _prune(cache: Path, keep: str) -> None:
+    """Remove the least recently used cached bundles beyond CACHE_KEEP (never `keep`, nor one in use)."""
+    bundles = sorted(
+        (p for p in cache.iterdir() if p.is_dir() and p.name != keep),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in bundles[CACHE_KEEP - 1 :]:
+        with open(cache / f"{old.name}.lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # another grader is building or reading it
+            shutil.rmtree(old, ignore_errors=True)  # its empty lock file stays: another may be waiting on it
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,7 +46,7 @@ from tqdm import tqdm
 
 from instructor import REPO_ROOT
 from instructor.grading import harness, points
-from instructor.grading.bundle import Bundle, BundleError, build_bundle, load_bundle
+from instructor.grading.bundle import Bundle, BundleError, build_bundle, cached_bundle, load_bundle
 from instructor.grading.exports import Entry, ExportError, Student, assign_keys, open_export
 from instructor.grading.gradebook import detail_path, write_gradebook
 from instructor.grading.harness import Outcome, run_harness
@@ -193,10 +193,13 @@ def grade_many(
         return list(pool.map(one, submissions))
 
 
-def get_bundle(bundle_dir: Path | None, workdir: Path) -> Bundle:
+def get_bundle(bundle_dir: Path | None, workdir: Path, fresh: bool = False) -> Bundle:
+    """The bundle given (--bundle), else this repository's: from the cache, or built in `workdir` (fresh)."""
     if bundle_dir is not None:
         return load_bundle(bundle_dir)
-    return build_bundle(REPO_ROOT, workdir / "bundle")
+    if fresh:
+        return build_bundle(REPO_ROOT, workdir / "bundle")
+    return cached_bundle(REPO_ROOT)
 
 
 def json_name(name: str) -> str:
@@ -262,25 +265,45 @@ def check_targets(args) -> str | None:
 
 
 class Progress:
-    """The batch's progress on stderr: a bar on a terminal, else a line per submission graded."""
+    """The batch's progress on stderr: on a terminal a bar (submissions done, the rate, the time left),
+    elsewhere (a log, CI) a line per submission graded."""
 
-    def __init__(self, total: int):
+    def __init__(self, total: int, stream=None):
+        self.stream = stream or sys.stderr
         self.total, self.done, self.lock = total, 0, threading.Lock()
-        self.bar = tqdm(total=total, unit="submission", file=sys.stderr) if sys.stderr.isatty() else None
+        terminal = self.stream.isatty()
+        self.bar = tqdm(total=total, unit="submission", file=self.stream, dynamic_ncols=True) if terminal else None
 
     def __call__(self, result: Grade | BaseException) -> None:
         with self.lock:
             self.done += 1
-            if self.bar is not None:
-                self.bar.update(1)
-                return
             name = result.submission if isinstance(result, Grade) else getattr(result, "submission_name", "?")
             said = f"{result.score:g} / {result.total:g}" if isinstance(result, Grade) else "not graded"
-            print(f"[{self.done}/{self.total}] {name}: {said}", file=sys.stderr, flush=True)
+            if self.bar is not None:
+                self.bar.set_postfix_str(f"last: {name} {said}", refresh=False)
+                self.bar.update(1)
+            else:
+                print(f"[{self.done}/{self.total}] {name}: {said}", file=self.stream, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+class QuietLines:
+    """--quiet: each submission's one line (results.print_line) as soon as it is graded."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+
+    def __call__(self, result: Grade | BaseException) -> None:
+        if isinstance(result, Grade):
+            with self.lock:
+                print_line(result)
+                sys.stdout.flush()
+
+    def close(self) -> None:
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -314,8 +337,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="allow grading without any sandbox if bubblewrap cannot run (trusted code only)",
     )
-    parser.add_argument("--bundle", type=Path, help="a grading bundle to use (default: build one from this repo)")
-    parser.add_argument("--quiet", action="store_true", help="one line per submission")
+    parser.add_argument(
+        "--bundle",
+        type=Path,
+        help="a grading bundle to use (default: this repo's, reused from the cache if built from the same files)",
+    )
+    parser.add_argument(
+        "--fresh-bundle", action="store_true", help="build and gate this repo's bundle now, not from the cache"
+    )
+    parser.add_argument("--quiet", action="store_true", help="one line per submission, no progress bar")
     args = parser.parse_args(argv)
     if args.gradescope and len(args.submissions) != 1:
         parser.error("--gradescope takes exactly one submission")
@@ -328,27 +358,32 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     started = time.monotonic()
     try:
-        isolation = choose_isolation(args.user, args.trusted)
-        if isolation.kind == "user" and args.jobs > 1:
-            raise GraderError(
-                "--jobs must be 1 when student code runs as a separate user "
-                "(its leftover processes are ended by user, which would hit the other job)"
-            )
-        with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
-            bundle = get_bundle(args.bundle, Path(tmp))
-            print(bundle.describe())
-            entries, problems, unclaimed = collect(args.submissions, bundle.graded_files, bool(args.gradescope))
-            for problem in problems:
-                print(f"grade: {problem}", file=sys.stderr)
-            batch = len(entries) > 1
-            if batch:
-                print(f"Isolation: {isolation.description}")
-            progress = Progress(len(entries)) if batch else None
+        with tempfile.TemporaryDirectory(prefix="grader-") as tmp, ThreadPoolExecutor(1) as probe:
             try:
-                results = grade_many(bundle, entries, limits, isolation, args.jobs, progress)
+                checked = probe.submit(choose_isolation, args.user, args.trusted)  # meanwhile: the bundle
+                bundle = get_bundle(args.bundle, Path(tmp), fresh=args.fresh_bundle)
+                harness.harness_for(bundle.harness, list(points.GRADED_TEST_PATHS))  # starts while we go on
+                isolation = checked.result()
+                if isolation.kind == "user" and args.jobs > 1:
+                    raise GraderError(
+                        "--jobs must be 1 when student code runs as a separate user "
+                        "(its leftover processes are ended by user, which would hit the other job)"
+                    )
+                print(bundle.describe())
+                entries, problems, unclaimed = collect(args.submissions, bundle.graded_files, bool(args.gradescope))
+                for problem in problems:
+                    print(f"grade: {problem}", file=sys.stderr)
+                batch = len(entries) > 1
+                if batch:
+                    print(f"Isolation: {isolation.description}")
+                progress = (Progress(len(entries)) if not args.quiet else QuietLines()) if batch else None
+                try:
+                    results = grade_many(bundle, entries, limits, isolation, args.jobs, progress)
+                finally:
+                    if progress is not None:
+                        progress.close()
             finally:
-                if progress is not None:
-                    progress.close()
+                harness.close_all()  # the warm harnesses stop before their bundle's folder goes
     except (SandboxUnavailable, BundleError, points.PointsError, GraderError, OSError) as error:
         problem = str(error)
         print(f"grade: {problem}", file=sys.stderr)
@@ -360,10 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     failures = [r for r in results if not isinstance(r, Grade)]
     for result in results:
         if isinstance(result, Grade):
-            if args.quiet:
-                print_line(result)
-            else:
+            if not args.quiet:
                 print_table(result, isolation=not batch)
+            elif not batch:  # a batch's lines were printed as each was graded
+                print_line(result)
         elif isinstance(result, SubmissionError):
             print(f"\n{result.submission_name}: not graded: {result}", file=sys.stderr)
         else:

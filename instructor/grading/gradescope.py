@@ -26,13 +26,13 @@ fallback isolation (`--user nobody`).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
 from instructor import REPO_ROOT
-from instructor.grading.bundle import BundleError, build_bundle
+from instructor.grading.bundle import BundleError, bundle_files, cached_bundle
 from instructor.grading.points import PointsError
 from instructor.markers import MarkerError
 
@@ -98,26 +98,28 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, mode: int = 0o644) ->
 
 def build_zip(out: Path, repo: Path = REPO_ROOT, timeout: float = 60.0) -> None:
     """Write the autograder zip to `out`."""
-    with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
-        bundle = build_bundle(repo, Path(tmp) / "bundle")
-        partial = out.with_name(out.name + ".part")
-        with zipfile.ZipFile(partial, "w") as archive:
-            _add(archive, "setup.sh", SETUP_SH.encode(), 0o755)
-            _add(archive, "run_autograder", RUN_AUTOGRADER.format(timeout=timeout).encode(), 0o755)
-            _add(archive, "requirements.txt", (repo / "requirements.txt").read_bytes())
-            _add(archive, "submit.py", (repo / "submit.py").read_bytes())  # the graded-file list
-            for name in [
-                *GRADER_FILES,
-                *sorted(
-                    p.relative_to(repo).as_posix() for package in GRADER_PACKAGES for p in (repo / package).glob("*.py")
-                ),
-            ]:
-                _add(archive, name, (repo / name).read_bytes())
-            for path in sorted(bundle.root.rglob("*")):
-                if path.is_file():
-                    mode = path.stat().st_mode & 0o777
-                    _add(archive, f"bundle/{path.relative_to(bundle.root).as_posix()}", path.read_bytes(), mode)
-        partial.replace(out)
+    bundle = cached_bundle(repo)
+    partial = out.with_name(out.name + ".part")
+    with zipfile.ZipFile(partial, "w") as archive:
+        _add(archive, "setup.sh", SETUP_SH.encode(), 0o755)
+        _add(archive, "run_autograder", RUN_AUTOGRADER.format(timeout=timeout).encode(), 0o755)
+        _add(archive, "requirements.txt", (repo / "requirements.txt").read_bytes())
+        _add(archive, "submit.py", (repo / "submit.py").read_bytes())  # the graded-file list
+        for name in [
+            *GRADER_FILES,
+            *sorted(
+                p.relative_to(repo).as_posix() for package in GRADER_PACKAGES for p in (repo / package).glob("*.py")
+            ),
+        ]:
+            _add(archive, name, (repo / name).read_bytes())
+        for path in sorted(bundle_files(bundle.root)):
+            name = path.relative_to(bundle.root).as_posix()
+            if name == "manifest.json":  # a cached bundle's, with the commit the repository is at now
+                manifest = {**json.loads(path.read_bytes()), "source": bundle.source}
+                _add(archive, "bundle/manifest.json", json.dumps(manifest, indent=1).encode())
+            else:
+                _add(archive, f"bundle/{name}", path.read_bytes(), path.stat().st_mode & 0o777)
+    partial.replace(out)
 
 
 def main(argv: list[str] | None = None) -> int:

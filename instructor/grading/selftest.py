@@ -178,7 +178,7 @@ def print_report(rows: list[Row], warnings: list[str], out=None) -> None:
 def main(argv: list[str] | None = None) -> int:
     from instructor import REPO_ROOT
     from instructor.grading import cli, sandbox
-    from instructor.grading.bundle import BundleError, build_bundle
+    from instructor.grading.bundle import BundleError, cached_bundle
     from instructor.grading.results import Grade
 
     parser = argparse.ArgumentParser(prog="python -m instructor.grading.selftest", description=__doc__.split("\n\n")[0])
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         isolation = sandbox.choose_isolation()
         with tempfile.TemporaryDirectory(prefix="selftest-") as tmp:
             root = Path(tmp)
-            bundle = build_bundle(REPO_ROOT, root / "bundle")
+            bundle = cached_bundle(REPO_ROOT)
             originals = graded_files(REPO_ROOT)
             paths = []
             for number, case in enumerate(suite.values()):
