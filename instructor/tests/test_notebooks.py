@@ -107,8 +107,8 @@ def test_notebook_stops_before_training_on_a_diagnosed_mistake(small_synthetic_d
         injected = "\n".join(f"{name} = {value!r}" for name, value in overrides.items())
         # The naive loss is right; the vectorized one lacks 2 * reg * W in its gradient.
         injected += (
-            "\nfrom instructor.tests.loss_variants import MUTANTS"
-            "\nsoftmax_loss_vectorized = MUTANTS['reg-missing-in-gradient']"
+            "\nfrom instructor.tests.mutants import LOSS_MISTAKES, loss_mutant"
+            "\n_, softmax_loss_vectorized = loss_mutant(LOSS_MISTAKES['vectorized: no reg in the gradient'])"
         )
         notebook.cells.insert(parameters_index(notebook) + 1, nbformat.v4.new_code_cell(injected))
         client = NotebookClient(

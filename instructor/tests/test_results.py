@@ -7,9 +7,11 @@ test_class_grading.py checks the same on real grades of a class, end to end.
 from __future__ import annotations
 
 import csv
+import io
 import json
 
 from instructor.grading import results
+from instructor.grading.cli import Progress, QuietLines
 from instructor.grading.feedback import feedback_text
 from instructor.grading.gradebook import detail_path, entry_column, write_gradebook
 from instructor.grading.results import (
@@ -184,3 +186,31 @@ def test_a_students_error_shows_their_lines_and_none_of_the_graders(tmp_path):
         "    7 | line_7 = 7",
     ]
     assert code_around(tmp_path / "classifiers" / "softmax.py", 1, offset=3)[1].endswith("  ^")
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_batch_on_a_terminal_shows_a_bar_with_the_count_rate_and_time_left():
+    stream = Terminal()
+    progress = Progress(4, stream=stream)
+    for name in ("Ada", "Ben", "Cy"):
+        progress(synthetic_grade(name, {}))
+    progress.close()
+    shown = stream.getvalue().split("\r")[-1]
+    assert "3/4" in shown and "submission/s" in shown and "<" in shown, shown  # elapsed<left
+    assert "75%" in shown
+
+
+def test_a_batch_in_a_log_gets_a_line_per_submission_and_quiet_one_line_each_as_graded(capsys):
+    stream = io.StringIO()
+    progress = Progress(2, stream=stream)
+    progress(synthetic_grade("Ada", {}))
+    progress(RuntimeError("unreadable zip"))
+    assert stream.getvalue().splitlines() == ["[1/2] Ada: 100 / 100", "[2/2] ?: not graded"]
+    quiet = QuietLines()
+    quiet(synthetic_grade("Ada", {}))
+    quiet(RuntimeError("unreadable zip"))
+    assert capsys.readouterr().out.splitlines() == ["Ada: Score: 100 / 100"]
