@@ -51,17 +51,20 @@ def answers(fn, calls: list[tuple]) -> list:
     return many(list(calls)) if callable(many) else [fn(*args) for args in calls]
 
 
-def finite_differences(fn, W, X, y, reg, h: float = DEFAULT_STEP) -> np.ndarray:
-    """d loss / dW of fn(W, X, y, reg)[0] by centred differences, shape (D, C).
+def finite_differences(fn, W, X, y, reg, entries=None, h: float = DEFAULT_STEP) -> np.ndarray:
+    """d loss / dW of fn(W, X, y, reg)[0] by centred differences: shape (D, C), or (len(entries),)
+    at the given (i, j) entries only.
 
     Entry (i, j) is (loss(W + h e_ij) - loss(W - h e_ij)) / 2h, exactly as
-    gradient_check.eval_numerical_gradient computes it, from 2 * D * C calls.
+    gradient_check.eval_numerical_gradient computes it: two calls per entry.
     """
+    where = list(np.ndindex(np.shape(W))) if entries is None else [tuple(e) for e in entries]
     steps = []
-    for index in np.ndindex(np.shape(W)):
+    for index in where:
         for sign in (1.0, -1.0):
             moved = np.array(W, copy=True)
             moved[index] = W[index] + sign * h
             steps.append((moved, X, y, reg))
     losses = np.array([np.array(result[0], dtype=np.float64) for result in answers(fn, steps)])
-    return ((losses[0::2] - losses[1::2]) / (2 * h)).reshape(np.shape(W))
+    numerical = (losses[0::2] - losses[1::2]) / (2 * h)
+    return numerical.reshape(np.shape(W)) if entries is None else numerical

@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         floor_kit = root / "floor-kit"
         write_files(with_hidden_tests(solved, REPO_ROOT), floor_kit)
         floor_command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *points.GRADED_TEST_PATHS]
-        floor_env = {**env, "HYPOTHESIS_PROFILE": "grading", "PYTHONDONTWRITEBYTECODE": "1"}
+        floor_env = {**env, "HYPOTHESIS_PROFILE": "grading", "PYTHONPATH": str(REPO_ROOT)}  # the reference
         floor = statistics.median(timed_command(floor_command, floor_env, floor_kit)[0] for _ in range(REPEATS))
 
         correct = write(root / "correct", reference)

@@ -25,7 +25,6 @@ error, and pytest does not spend time formatting the boundary's own lines.
 
 from __future__ import annotations
 
-import io
 import os
 import select
 import signal
@@ -125,11 +124,11 @@ class Worker:
         deadline = time.monotonic() + timeout
         into = self.process.stdin.fileno()
         while True:
-            length = wire.frame_length(self.pending)
-            if length is not None:
-                frame = io.BytesIO(self.pending[:length])
+            frame = wire.split_frame(self.pending)
+            if frame is not None:
+                header, raw, length = frame
                 del self.pending[:length]
-                return wire.read_frame(frame.read)
+                return header, raw
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError
@@ -259,7 +258,8 @@ class Boundary:
         """
         __tracebackhide__ = True
         self._check_may_call(key)
-        requests = [self._request(header, args, kwargs) for args, kwargs in calls]
+        last = len(calls) - 1
+        requests = [self._request({**header, "more": i < last}, args, kwargs) for i, (args, kwargs) in enumerate(calls)]
         worker = self.ensure_worker()
         worker.send([frame for frame, _, _ in requests])
         values, first_error = [], None

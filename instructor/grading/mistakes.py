@@ -95,7 +95,7 @@ CODES = (
 )
 # At most this many calls of each function are checked for a computed loss: evenly
 # spread over the test, so a finite-difference test's thousands cost milliseconds.
-COMPUTED_SAMPLE = 64
+COMPUTED_SAMPLE = 16
 
 
 @dataclass

@@ -106,10 +106,15 @@ def write_frame(fd: int, header: dict, arrays: list[np.ndarray]) -> None:
     if sum(len(c) for c in chunks) <= COALESCE_BYTES:
         chunks = [b"".join(chunks)]  # one write: the reader wakes once, not once per piece
     for chunk in chunks:
-        view = memoryview(chunk)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        write_all(fd, chunk)
+
+
+def write_all(fd: int, data: bytes | memoryview) -> None:
+    """Write all of `data` to the (blocking) file descriptor `fd`."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def frame_bytes(body: dict, encoder: Encoder) -> bytes:
@@ -123,25 +128,23 @@ def frame_bytes(body: dict, encoder: Encoder) -> bytes:
     return b"".join([HEADER.pack(len(head)), head, *(memoryview(a).cast("B") for a in arrays if a.nbytes)])
 
 
-def frame_length(buffer: bytes | bytearray) -> int | None:
-    """The length of the frame at the start of `buffer` if all of it is there, else None (WireError if bad)."""
+def split_frame(buffer: bytes | bytearray) -> tuple[dict, list[bytes], int] | None:
+    """The frame at the start of `buffer` as read_frame gives it, and its length in bytes; None if not all
+    of it is there yet. WireError if what is there cannot be a frame."""
     if len(buffer) < HEADER.size:
         return None
     (size,) = HEADER.unpack_from(buffer)
-    if size > MAX_HEADER_BYTES:
-        raise WireError(f"a header of {size} bytes is too large")
-    if len(buffer) < HEADER.size + size:
+    if size <= MAX_HEADER_BYTES and len(buffer) < HEADER.size + size:
         return None
-    try:
-        specs = json.loads(bytes(buffer[HEADER.size : HEADER.size + size])).get("arrays", [])
-    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as err:
-        raise WireError(f"a header that is not a JSON object ({err})") from err
-    if not isinstance(specs, list) or not all(isinstance(n, int) and n >= 0 for n in specs):
-        raise WireError("a header whose array sizes are not counts")
-    if sum(specs) > MAX_ARRAY_BYTES:
-        raise WireError("the arrays of one message are too large")
-    total = HEADER.size + size + sum(specs)
-    return total if len(buffer) >= total else None
+    header, specs = _header(size, lambda: bytes(buffer[HEADER.size : HEADER.size + size]))
+    start = HEADER.size + size
+    if len(buffer) < start + sum(specs):
+        return None
+    raw = []
+    for count in specs:
+        raw.append(bytes(buffer[start : start + count]))
+        start += count
+    return header, raw, start
 
 
 def read_exactly(read, count: int) -> bytes:
@@ -159,10 +162,16 @@ def read_exactly(read, count: int) -> bytes:
 def read_frame(read) -> tuple[dict, list[bytes]]:
     """One frame from read(n): its header and the raw bytes of its arrays."""
     (size,) = HEADER.unpack(read_exactly(read, HEADER.size))
+    header, specs = _header(size, lambda: read_exactly(read, size))
+    return header, [read_exactly(read, n) for n in specs]
+
+
+def _header(size: int, read_header) -> tuple[dict, list[int]]:
+    """A frame's header (read_header() gives its `size` bytes) and its arrays' byte counts, checked."""
     if size > MAX_HEADER_BYTES:
         raise WireError(f"a header of {size} bytes is too large")
     try:
-        header = json.loads(read_exactly(read, size))
+        header = json.loads(read_header())
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise WireError(f"a header that is not JSON ({err})") from err
     if not isinstance(header, dict):
@@ -172,7 +181,7 @@ def read_frame(read) -> tuple[dict, list[bytes]]:
         raise WireError("a header whose array sizes are not counts")
     if sum(specs) > MAX_ARRAY_BYTES:
         raise WireError("the arrays of one message are too large")
-    return header, [read_exactly(read, n) for n in specs]
+    return header, specs
 
 
 def frame_header(body: dict, arrays: list[np.ndarray]) -> dict:

@@ -26,6 +26,7 @@ import resource
 import signal
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 
@@ -37,6 +38,8 @@ TEXT_LIMIT = 64 * 1024  # characters of printed output kept per call
 TRACEBACK_LIMIT = 8000  # characters of a traceback kept
 MAX_FRAMES = 50  # innermost frames of a traceback searched for the kit's files (a deep recursion has thousands)
 PR_SET_PDEATHSIG = 1
+HOLD_SECONDS = 0.005  # the longest a batch's answers are held back to be written together
+HOLD_COUNT = 256  # answers held back at most
 
 
 def set_limits(config: dict) -> None:
@@ -251,6 +254,8 @@ def main() -> None:
     os.chdir(kit)
     worker = Worker(kit)
     reader = io.BufferedReader(io.FileIO(channel_in, "r", closefd=False), buffer_size=1 << 20)
+    held: list[bytes] = []  # answers held back while more requests of the same batch follow
+    held_since = 0.0
     while True:
         try:
             header, raw = wire.read_frame(reader.read)
@@ -258,14 +263,19 @@ def main() -> None:
             return  # the harness closed the pipe: done
         body, encoder = worker.handle(header, raw)
         try:
-            wire.send(channel_out, body, encoder)
+            frame = wire.frame_bytes(body, encoder)
         except wire.WireError as error:  # e.g. a result too large to send
             fallback = wire.Encoder()
-            wire.send(
-                channel_out,
-                {"ok": False, "stdout": "", "stderr": "", "error": worker.describe_error(error, fallback)},
-                fallback,
-            )
+            failed = {"ok": False, "stdout": "", "stderr": "", "error": worker.describe_error(error, fallback)}
+            frame = wire.frame_bytes(failed, fallback)
+        if not held:
+            held_since = time.monotonic()
+        held.append(frame)
+        # One write for a batch's answers (Boundary.call_many marks all but its last request "more"),
+        # or for what HOLD_SECONDS gave: the grader's timeouts are seconds, this is milliseconds.
+        if not header.get("more") or time.monotonic() - held_since > HOLD_SECONDS or len(held) >= HOLD_COUNT:
+            wire.write_all(channel_out, b"".join(held))
+            held.clear()
 
 
 if __name__ == "__main__":
