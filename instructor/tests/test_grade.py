@@ -38,7 +38,7 @@ from pathlib import Path
 import pytest
 
 from instructor import REPO_ROOT
-from instructor.grading import attacks, cli, report, rubric, sandbox, selftest, suite
+from instructor.grading import attacks, cli, harness, report, rubric, sandbox, selftest, suite
 from instructor.grading import points as points_table
 from instructor.grading.bundle import build_bundle
 from instructor.grading.results import Grade, failure_summary, gradescope_json, print_table
@@ -890,3 +890,28 @@ def test_a_pinned_bundle_regrades_with_its_own_tests_and_points(tmp_path, capsys
     # The grader says which bundle it grades with: the kit's version, the commit and the date.
     assert f"bundle: kit {source['kit_version']} (commit {head[:12]}" in out and source["built_at"] in out
     assert (pinned / "manifest.json").read_text() == manifest, "grading must not change a pinned bundle"
+
+
+@pytest.mark.slow
+def test_one_warm_harness_grades_a_batch_and_nothing_of_a_submission_reaches_the_next(tmp_path, bundle):
+    # One harness collects once and forks a child per submission: a timeout, a diagnosis (cached
+    # per session by tests/conftest.py) or a test's state in one child must not reach the next.
+    isolation = sandbox_required()
+    by_name = {m.name: m for m in rubric.MISTAKES}
+    first, second = by_name["vectorized: no reg in the loss"], by_name["vectorized: no reg in the gradient"]
+
+    def mistake(m):
+        files = suite_files(suite.Case("mistake", list(m.edits), mistake=m))
+        return write_flat(tmp_path / m.name.replace(" ", "-").replace(":", ""), files)
+
+    hang = make_submission(tmp_path, attacks.NEVER_RETURNS)
+    reference = write_flat(tmp_path / "ref", reference_files())
+    warm = harness.harness_for(bundle.harness, list(points_table.GRADED_TEST_PATHS))
+    grades = cli.grade_many(bundle, [hang, mistake(first), mistake(second), reference], TEST_LIMITS, isolation)
+    assert harness.harness_for(bundle.harness, list(points_table.GRADED_TEST_PATHS)) is warm
+    assert warm.process.poll() is None, "the same harness graded all four"
+    _, with_first, with_second, right = grades
+    assert right.score == 100 and not right.notes and not right.mistakes, "the timeouts before did not carry over"
+    assert {m.code for m in with_first.mistakes} >= {"reg-missing-in-loss"}
+    found = {m.code for m in with_second.mistakes}
+    assert "reg-missing-in-gradient" in found and "reg-missing-in-loss" not in found, found
