@@ -3,7 +3,8 @@
 - kit/validation.py: the input checks of the loss functions and classifiers
   (a wrong shape or label is one clear ValueError);
 - kit/progress.py: the progress line of training and the grid search;
-- kit/display.py: how the checks show themselves in Jupyter.
+- kit/display.py: how the checks show themselves in Jupyter;
+- kit/stubs.py: the parts still to write (submit.py and the tests' summary).
 
 Your code lives in classifiers/ and in the notebook.
 """

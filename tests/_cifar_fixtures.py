@@ -36,7 +36,6 @@ SYNTHETIC_TRAIN = 500  # the session dataset: enough for split tests, made in ~0
 SYNTHETIC_TEST = 100
 STALL_SECONDS = 1.0  # how long the "stall" server pauses; tests use a much shorter timeout
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_DIR = REPO_ROOT.parent / "shared" / "cifar10-sample" / BATCH_DIR_NAME
 
 
 def md5_bytes(data: bytes) -> str:

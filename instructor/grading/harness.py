@@ -153,6 +153,10 @@ def run_harness(
         "--tb=short",
         "-o",
         "console_output_style=classic",
+        # Every failure as pytest writes it, for the instructor and results.json; a
+        # student's own run shows some as one line (tests/student_view.py).
+        "-o",
+        "student_view=off",
         *test_paths,
     ]
     problem = ""
