@@ -61,77 +61,23 @@
 # sizes); most of that is the hyperparameter search in section 7.
 
 # %% id="colab"
-# Google Colab only; anywhere else this cell does nothing. Upload the kit's folder
-# (the one holding this notebook and classifiers/) to your Google Drive, open this
-# notebook from there and run this cell: it mounts your Drive, finds the kit,
-# works from that folder, installs what Colab lacks and fetches CIFAR-10.
-# If your Drive holds several copies of the kit, name the one to use:
-colab_kit_folder = None  # its path under MyDrive, e.g. "cs231n/softmax-kit"
-
-import sys
-
+# In Google Colab, this cell works from the kit's folder on your Drive; anywhere else it does nothing.
+colab_kit_folder = None  # only if your Drive holds several copies of the kit: the one to use, e.g. "cs231n/softmax-kit"
 try:
     from google.colab import drive
-except ImportError:
+except ImportError:  # not in Colab
     drive = None
 IN_COLAB = drive is not None
-
-if IN_COLAB:
-    import importlib.metadata
-    import os
-    import re
-    import subprocess
-    from pathlib import Path
-
-    KIT_SEARCH_DEPTH = 3  # folders below MyDrive to look in: Drive lists folders slowly
-    # Colab is the notebook front-end itself; Playwright only drives the
-    # instructor's browser test.
-    NOT_FOR_COLAB = {"jupyter", "playwright"}
-
-    # Colab starts the kernel in /content; mount the Drive there (remembered
-    # for re-runs, which start inside the kit).
-    start = Path(os.environ.setdefault("SOFTMAX_KIT_COLAB_START", os.getcwd()))
-    drive.mount(str(start / "drive"))
-    my_drive = start / "drive" / "MyDrive"
-    if colab_kit_folder:
-        kits = [my_drive / colab_kit_folder]
-    else:
-        kits = sorted({notebook.parent for depth in range(KIT_SEARCH_DEPTH + 1)
-                       for notebook in my_drive.glob("*/" * depth + "assignment.ipynb")
-                       if (notebook.parent / "classifiers").is_dir()})
-    if len(kits) != 1 or not (kits[0] / "classifiers").is_dir():
-        choices = "\n".join(f"    colab_kit_folder = {str(k.relative_to(my_drive))!r}" for k in kits)
-        raise FileNotFoundError(
-            f"{colab_kit_folder!r} under MyDrive does not hold the kit (assignment.ipynb and classifiers/)"
-            if colab_kit_folder else
-            f"{len(kits)} copies of the kit under MyDrive: name one at the top of this cell, e.g.\n{choices}"
-            if kits else
-            "no folder under MyDrive holds assignment.ipynb and classifiers/: upload the whole kit's "
-            "folder to your Drive (see the README, \"Colab\"), or name it in colab_kit_folder"
-        )
-    kit = kits[0]
-    os.chdir(kit)  # the notebook's relative paths (data/, classifiers/) start here
-    if str(kit) not in sys.path:
-        sys.path.insert(0, str(kit))  # import classifiers, gradient_check, data
-
-    # Install the kit's requirements that Colab does not have (names only: its versions stay).
-    missing = []
-    for line in Path("requirements.txt").read_text().splitlines():
-        requirement = line.split("#")[0].strip()
-        name = re.match(r"[A-Za-z0-9_.-]*", requirement).group()
-        if name and name not in NOT_FOR_COLAB:
-            try:
-                importlib.metadata.version(name)
-            except importlib.metadata.PackageNotFoundError:
-                missing.append(requirement)
-    if missing:
-        print("installing", ", ".join(missing))
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
-
-    if not os.environ.get("CIFAR10_DIR") and not Path("data/cifar-10-batches-py").is_dir():
-        # About 170 MB into the kit's data/ on your Drive, once; checked and resumable.
-        subprocess.run([sys.executable, "data/get_cifar10.py"], check=True)
-    print(f"Colab: working in {kit}")
+if IN_COLAB:  # mount the Drive and find the kit's kit/colab.py on it, which does the rest
+    import glob, os, sys
+    start = os.environ.setdefault("SOFTMAX_KIT_COLAB_START", os.getcwd())  # Colab starts in /content
+    drive.mount(os.path.join(start, "drive"))
+    copies = [found for depth in range(4) for found in glob.glob(f"{start}/drive/MyDrive/{'*/' * depth}kit/colab.py")]
+    if not copies:
+        raise FileNotFoundError('no copy of the kit on your Drive: upload its whole folder (README, "Working in Google Colab")')
+    sys.path.insert(0, os.path.dirname(os.path.dirname(copies[0])))
+    from kit.colab import prepare
+    prepare(start, colab_kit_folder)
 
 # %% id="setup"
 import os
