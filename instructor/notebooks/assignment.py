@@ -48,13 +48,14 @@
 # | `loss` | scalar | mean cross-entropy + `reg * np.sum(W**2)` |
 # | `dW` | (D, C) | the gradient of `loss` with respect to `W` |
 #
-# **Kernel.** The notebook runs on the kernel **Python (softmax kit)** (named
-# `softmax-kit`), which `./setup.sh` registers for the kit's `.venv`; JupyterLab
-# and Notebook 7 (`.venv/bin/jupyter lab` or `.venv/bin/jupyter notebook`) pick
-# it by themselves. To choose it by hand: in JupyterLab and Notebook 7,
-# *Kernel* > *Change Kernel…* > *Python (softmax kit)*; in VS Code, *Select
-# Kernel* (top right) > *Jupyter Kernel…* > *Python (softmax kit)*. In Colab,
-# keep Colab's own Python 3: the next cell prepares it.
+# **Kernel.** The notebook runs on the kit's own kernel, `softmax-kit`, which
+# `./setup.sh` registers inside the kit's `.venv` and names after the kit's
+# folder, e.g. **Python (softmax kit, ~/cs231n/softmax-kit)**. JupyterLab and
+# Notebook 7 started from the kit (`.venv/bin/jupyter lab` or
+# `.venv/bin/jupyter notebook`) pick it by themselves; by hand it is *Kernel* >
+# *Change Kernel…*. In VS Code, *Select Kernel* (top right) > *Python
+# Environments…* > `.venv`. In Colab, keep Colab's own Python 3: the next cell
+# prepares it.
 #
 # **Time.** The whole notebook at full CIFAR-10 size runs in about a minute on a
 # 2-core machine (measured on the offline stand-in, which has CIFAR-10's exact
