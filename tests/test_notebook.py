@@ -66,8 +66,12 @@ SMALL_RUN = {
 }
 CELL_TIMEOUT_SECONDS = 300  # per cell: generous for a loaded CI machine, still finite
 NUM_CLASSES = 10
-# Accuracies well above chance (0.1): the stand-in is learnable even in 80 steps.
-MIN_ACCURACY = 0.2
+# The stand-in is about as hard as CIFAR-10 for a linear classifier, and this run
+# is tiny (400 images, 80 steps): its best validation accuracy is 0.26 on 100
+# images (0.30 on the test set, 0.47 training), and the smallest learning rate
+# barely leaves chance (0.13). Above chance (0.1) by two standard errors of 100
+# images, and below what only an easy dataset gives (the old stand-in's shapes: 0.8).
+MIN_ACCURACY, MAX_ACCURACY = 0.18, 0.6
 # The gradient check's verdict threshold (gradient_check.PASS_THRESHOLD) ...
 GRAD_CHECK_PASS = 1e-5
 # ... and the Jacobian check: finite differences on 10 well-scaled scores reach ~1e-10.
@@ -395,7 +399,9 @@ def test_notebook_accuracies_are_sensible(notebook_run):
     )
     for name in ("best_val", "test_accuracy", "train_accuracy", "val_accuracy"):
         value = executed[name]
-        assert MIN_ACCURACY < value <= 1.0, f"{name} = {value}: expected well above chance (0.1) on the stand-in"
+        assert MIN_ACCURACY < value < MAX_ACCURACY, (
+            f"{name} = {value}: expected above chance (0.1) but far from easy on the stand-in"
+        )
     assert executed["best_W_shape"] == [32 * 32 * 3 + 1, NUM_CLASSES]
 
 
