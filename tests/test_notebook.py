@@ -44,6 +44,7 @@ PARAMETER_NAMES = {
     "num_validation",
     "num_test",
     "num_dev",
+    "dtype",
     "learning_rates",
     "regularization_strengths",
     "num_iters",
