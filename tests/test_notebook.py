@@ -321,11 +321,14 @@ def execute_notebook(dataset: Path, tmp_path: Path) -> dict:
     ]
     assert len(lines) == 1, f"the report cell printed no results: {notebook.cells[-1].outputs}"
     results = json.loads(lines[0][len(RESULTS_PREFIX) :])
-    load_cell = next(cell for cell in notebook.cells if cell.get("id") == "load-data")
-    results["load_output"] = "\n".join(
-        output.get("text", "") or output.get("data", {}).get("text/plain", "") for output in load_cell.outputs
-    )
+    results["printed"] = {cell.get("id"): printed(cell) for cell in notebook.cells if cell.cell_type == "code"}
+    results["load_output"] = results["printed"]["load-data"]
     return results
+
+
+def printed(cell) -> str:
+    """What a code cell shows as text: its prints and the plain text of its displays."""
+    return "\n".join(output.get("text", "") or output.get("data", {}).get("text/plain", "") for output in cell.outputs)
 
 
 @pytest.mark.slow
@@ -389,6 +392,26 @@ def test_notebook_losses_and_naive_vectorized_agreement_are_sensible(notebook_ru
     assert abs(executed["initial_loss"] - math.log(NUM_CLASSES)) < INITIAL_LOSS_TOL, executed["initial_loss"]
     assert executed["loss_difference"] < 1e-10, executed["loss_difference"]
     assert executed["grad_difference"] < 1e-8, executed["grad_difference"]
+
+
+# The cells that compare two numbers, and what each prints when they agree: the
+# verdict sits in the same cell as the numbers, never only further down.
+VERDICTS = {
+    "jacobian-check": ("relative error", "PASS"),
+    "sanity-check": ("log(10)", "PASS"),
+    "vectorized": ("Frobenius norm of the difference", "PASS"),
+    "test-accuracy": ("validation:", "close to the validation accuracy"),
+}
+
+
+@pytest.mark.slow
+def test_every_comparison_the_notebook_prints_carries_its_verdict(notebook_run):
+    shown = results_of(notebook_run)["printed"]
+    for cell_id, (numbers, verdict) in VERDICTS.items():
+        text = shown[cell_id]
+        assert numbers in text and verdict in text and "FAIL" not in text, f"cell {cell_id} printed:\n{text}"
+    lines = [line for line in shown["vectorized"].splitlines() if line.startswith(("loss:", "gradient:"))]
+    assert len(lines) == 2 and all(line.endswith("PASS: the same, to rounding") for line in lines), lines
 
 
 @pytest.mark.slow

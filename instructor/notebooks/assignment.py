@@ -455,11 +455,13 @@ J_numeric = np.array([
 dL_ds_numeric = gradient_check.eval_numerical_gradient(
     lambda t: -np.log(softmax_vector(t)[label]), s.copy()
 )
+JACOBIAN_TOL = 1e-7  # finite differences on 10 well-scaled scores reach ~1e-10; a wrong formula, ~1e-1
 jacobian_error = gradient_check.rel_error(J_formula, J_numeric)
 dL_ds_error = gradient_check.rel_error(dL_ds_formula, dL_ds_numeric)
-print(f"Jacobian diag(p) - p p^T vs finite differences: relative error {jacobian_error:.1e}")
-print(f"dL/ds = p - onehot(y)   vs finite differences: relative error {dL_ds_error:.1e}")
-print("rows of the Jacobian sum to", np.round(J_formula.sum(axis=1), 15))
+for what, error in [("Jacobian diag(p) - p p^T", jacobian_error), ("dL/ds = p - onehot(y)  ", dL_ds_error)]:
+    verdict = "PASS" if error < JACOBIAN_TOL else "FAIL: check this formula against the derivation above"
+    print(f"{what} vs finite differences: relative error {error:.1e}: {verdict}")
+print("rows of the Jacobian sum to", np.round(J_formula.sum(axis=1), 15), "(0 for every row, as derived)")
 
 # %% [markdown] id="sanity-intro"
 # ## 3. A first sanity check
@@ -474,9 +476,15 @@ INIT_SCALE = 1e-4  # small weights: every score starts close to 0
 rng = np.random.default_rng(seed)
 W = INIT_SCALE * rng.standard_normal((X_dev.shape[1], num_classes))  # (D, C)
 
+NEAR_LOG_C = 0.3  # small random W: the first loss lies within a few tenths of log C
 initial_loss, dW = softmax_loss_naive(W, X_dev, y_dev, 0.0)
 print(f"loss with small random W: {initial_loss:.4f}")
 print(f"-log(1/{num_classes}) = log({num_classes}):   {np.log(num_classes):.4f}")
+if abs(initial_loss - np.log(num_classes)) < NEAR_LOG_C:
+    print(f"PASS: within {NEAR_LOG_C} of log({num_classes}), as a loss near a uniform softmax should be")
+else:
+    print(f"FAIL: {initial_loss:.4g} is far from log({num_classes}); look for a sum instead of a mean, "
+          "or a missing minus sign, in softmax_loss_naive")
 
 # %% [markdown] id="question-1"
 # **Inline question 1.** The loss above is close to $-\log(0.1) = \log 10 \approx
@@ -579,14 +587,27 @@ def best_time(fn, repeats=5):
     return min(times)
 
 
+# The two versions add the same numbers in other orders: they agree to rounding.
+SAME_LOSS, SAME_GRADIENT = 1e-10, 1e-8  # largest differences, relative to the loss and to the gradient's norm
 reg = 5e3
 loss_naive, grad_naive = softmax_loss_naive(W, X_dev, y_dev, reg)
 loss_vectorized, grad_vectorized = softmax_loss_vectorized(W, X_dev, y_dev, reg)
 loss_difference = abs(loss_naive - loss_vectorized)
 grad_difference = np.linalg.norm(grad_naive - grad_vectorized, ord="fro")
-print(f"loss:     naive {loss_naive:.12f}   vectorized {loss_vectorized:.12f}   difference {loss_difference:.1e}")
-print(f"gradient: Frobenius norm of the difference {grad_difference:.1e} "
-      f"(norm of the gradient: {np.linalg.norm(grad_naive, ord='fro'):.2e})")
+grad_norm = np.linalg.norm(grad_naive, ord="fro")
+
+
+def agreement(difference, size, tolerance):
+    # PASS when the difference is rounding: at most `tolerance` times the size of what is compared.
+    if difference <= tolerance * max(size, 1.0):
+        return "PASS: the same, to rounding"
+    return "FAIL: the two versions disagree (the verdicts before training say which one is wrong)"
+
+
+print(f"loss:     naive {loss_naive:.12f}   vectorized {loss_vectorized:.12f}   difference {loss_difference:.1e}: "
+      + agreement(loss_difference, abs(loss_naive), SAME_LOSS))
+print(f"gradient: Frobenius norm of the difference {grad_difference:.1e}, of the gradient {grad_norm:.2e}: "
+      + agreement(grad_difference, grad_norm, SAME_GRADIENT))
 
 time_naive = best_time(lambda: softmax_loss_naive(W, X_dev, y_dev, reg), repeats=3)
 time_vectorized = best_time(lambda: softmax_loss_vectorized(W, X_dev, y_dev, reg), repeats=20)
@@ -699,6 +720,8 @@ val_accuracy = np.mean(softmax.predict(X_val) == y_val)
 ### END SOLUTION
 print(f"training accuracy:   {train_accuracy:.3f}")
 print(f"validation accuracy: {val_accuracy:.3f}   (chance: {1 / num_classes:.3f})")
+if val_accuracy < 2 / num_classes:
+    print("FAIL: about chance; does predict return the class with the highest score for each row?")
 
 # %% [markdown] id="search-intro"
 # ## 7. Choosing the learning rate and the regularization strength
@@ -833,8 +856,15 @@ test_accuracy = None
 ### BEGIN SOLUTION
 test_accuracy = float(np.mean(best_softmax.predict(X_test) == y_test))
 ### END SOLUTION
+# Two accuracies measured on 1,000 images each differ by ~0.02 by chance alone.
+CLOSE_TO_VALIDATION = 0.05
 print(f"best softmax on {len(y_test)} test images: accuracy {test_accuracy:.3f} "
       f"(validation: {best_val:.3f})")
+if abs(test_accuracy - best_val) < CLOSE_TO_VALIDATION:
+    print("close to the validation accuracy, as it should be: the same classifier, on other images")
+else:
+    print(f"more than {CLOSE_TO_VALIDATION} from the validation accuracy: with this many images, suspect "
+          "the test_accuracy code, or a choice made on the test set")
 
 # %% [markdown] id="confusion-intro"
 # The confusion matrix counts, for each true class (row), how often each class

@@ -21,6 +21,7 @@ from tests.test_notebook import (
     SMALL_RUN,
     kernel_for_this_interpreter,
     parameters_index,
+    printed,
     read_notebook,
     small_synthetic_dataset,  # noqa: F401 - a fixture
 )
@@ -114,3 +115,7 @@ def test_notebook_stops_before_training_on_a_diagnosed_mistake(small_synthetic_d
     assert "stopping before training" in message and "[reg-missing-in-gradient]" in message, message[-2000:]
     train = next(cell for cell in notebook.cells if cell.get("id") == "train")
     assert train.execution_count is None and not train.outputs, "the training cell ran"
+    # The comparison of the two versions says so itself, in its own cell (not only in the verdicts below).
+    shown = printed(next(cell for cell in notebook.cells if cell.get("id") == "vectorized"))
+    gradient = next(line for line in shown.splitlines() if line.startswith("gradient:"))
+    assert "FAIL: the two versions disagree" in gradient, shown
