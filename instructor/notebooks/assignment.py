@@ -57,9 +57,9 @@
 # Environments…* > `.venv`. In Colab, keep Colab's own Python 3: the next cell
 # prepares it.
 #
-# **Time.** The whole notebook at full CIFAR-10 size runs in about a minute on a
-# 2-core machine (measured on the offline stand-in, which has CIFAR-10's exact
-# sizes); most of that is the hyperparameter search in section 7.
+# **Time.** The whole notebook at full CIFAR-10 size runs in well under a minute
+# (41 s on a shared 2-core machine, measured on the offline stand-in, which has
+# CIFAR-10's exact sizes); most of that is the hyperparameter search in section 7.
 
 # %% id="colab"
 # In Google Colab, this cell works from the kit's folder on your Drive; anywhere else it does nothing.
@@ -751,7 +751,7 @@ if val_accuracy < 2 / num_classes:
 # With 49,000 training images the same settings overfit less and should do
 # better: we expect a best validation accuracy of at least 0.38 on the full
 # split (cs231n asks for 0.35; our build machines cannot download CIFAR-10, so
-# this is not measured). The search takes under a minute at full CIFAR-10 size
+# this is not measured). The search takes about half a minute at full CIFAR-10 size
 # with 2 cores (measured on the stand-in).
 
 # %% id="search"
