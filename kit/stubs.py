@@ -42,9 +42,8 @@ def python_stubs(text: str, path: str) -> list[Stub]:
     Raises SyntaxError when `text` does not parse (the caller says so: a file
     that does not parse is not handed in either).
     """
+    tree = ast.parse(text, path)  # first: a file that does not parse says so, stubs or not
     lines = [number for number, line in enumerate(text.splitlines(), 1) if line.strip() == STUB_LINE]
-    if not lines:
-        return []
     functions: list[tuple[int, int, str]] = []  # (first line, last line, qualified name)
 
     def visit(node: ast.AST, prefix: str) -> None:
@@ -55,7 +54,7 @@ def python_stubs(text: str, path: str) -> list[Stub]:
                     functions.append((child.lineno, child.end_lineno or child.lineno, name))
                 visit(child, name + ".")
 
-    visit(ast.parse(text, path), "")
+    visit(tree, "")
     stubs = []
     for number in lines:
         holders = [f for f in functions if f[0] <= number <= f[1]]

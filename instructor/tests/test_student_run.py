@@ -126,3 +126,15 @@ def test_the_instructors_repository_shows_every_failure_in_full(tmp_path):
     text = "\n".join(lines)
     assert "Your code, part by part" not in text and "(named at the top)" not in text, text
     assert "divide the gradient by N too" in text and re.search(r"^E\s+AssertionError", text, re.MULTILINE), text
+
+
+def test_a_file_that_does_not_parse_is_one_opening_line_naming_the_line(tmp_path):
+    files = half_done_files()
+    lines = files[SOFTMAX].splitlines(keepends=True)
+    broken = next(number for number, line in enumerate(lines, 1) if "rows = np.arange(num_train)" in line)
+    lines[broken - 1] = lines[broken - 1].replace("rows = np.arange", "rows = = np.arange")
+    kit = kit_with(tmp_path, {**files, SOFTMAX: "".join(lines)})
+    _, shown = student_run(kit, "tests/test_gradient_check.py", "-k", "symmetric")
+    opening = [line for line in shown if line.startswith(f"  {SOFTMAX}")]
+    expected = f"  {SOFTMAX:<25} is not valid Python: invalid syntax (line {broken}); nothing in it can run"
+    assert opening == [expected], "\n".join(shown)
