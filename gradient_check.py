@@ -194,6 +194,10 @@ class GradientCheckResult:
     def _repr_html_(self) -> str:
         return verdict_table(self._rows(), self.passed)
 
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        """IPython's plain text (a notebook saved as text, a terminal): the same rows as print()."""
+        printer.text(str(self))
+
 
 def check_gradient(
     f: Callable[[np.ndarray], float],

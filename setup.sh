@@ -13,10 +13,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 KIT_DIR=$(pwd)
 VENV="$KIT_DIR/.venv"
-# The one kernel of the kit: assignment.ipynb's metadata, the README and the
-# notebook's own text name it too (tests/test_notebook.py checks they agree).
-KERNEL_NAME="softmax-kit"
-KERNEL_DISPLAY_NAME="Python (softmax kit)"
 PYTHON=${PYTHON:-python3}
 DATA=download  # download | none | synthetic
 
@@ -56,11 +52,10 @@ step "Installing $REQUIREMENTS (numpy, matplotlib, jupyter, pytest, ...)"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" \
     || fail "pip could not install $REQUIREMENTS (see the error above); re-run ./setup.sh once fixed."
 
-step "Registering the Jupyter kernel '$KERNEL_NAME'"
-"$VENV/bin/python" -m ipykernel install --user --name "$KERNEL_NAME" \
-    --display-name "$KERNEL_DISPLAY_NAME" >/dev/null \
-    || fail "could not register the Jupyter kernel."
-echo "kernel '$KERNEL_DISPLAY_NAME' ($KERNEL_NAME) points at $VENV/bin/python"
+# The kit's kernel, softmax-kit, inside .venv (so no other copy of the kit takes
+# it over), named after this folder, and written into the notebooks' metadata (kit/kernel.py).
+step "Registering this kit's Jupyter kernel in .venv"
+"$VENV/bin/python" -m kit.kernel || fail "could not register the Jupyter kernel (see the error above)."
 
 case "$DATA" in
     download)

@@ -1,72 +1,84 @@
 """Package your work for grading: writes submission.zip with the graded files.
 
-    python submit.py                 # writes submission.zip next to this file
-    python submit.py -o my_work.zip  # somewhere else
-    python submit.py --unfinished    # hand in unfinished work anyway (deadline)
+    .venv/bin/python submit.py                 # writes submission.zip next to this file
+    .venv/bin/python submit.py -o my_work.zip  # somewhere else
+    .venv/bin/python submit.py --unfinished    # hand in unfinished work anyway (deadline)
+    !python submit.py                          # the same, from a code cell in Colab
 
 The zip holds exactly the files that are graded:
 classifiers/softmax.py, classifiers/linear_classifier.py and assignment.ipynb.
 It refuses, writes nothing and exits with status 1 when one is missing, or
 when the work is not finished and run:
 
+- a graded Python file does not parse (the grader could run none of it);
 - a part is still a stub: `raise NotImplementedError()` in a classifiers/
   file or a notebook code cell, `YOUR ANSWER HERE` in an answer cell;
 - a notebook cell shows an error;
-- the notebook has not been run to the end in one go: a code cell never ran,
-  or the cells ran out of order (as after running a few cells by hand).
+- the notebook was not run from the top in one go. Restart and Run All
+  numbers the code cells 1, 2, 3, ... in order; any other numbering (a cell
+  never run, cells run again by hand) is refused. Colab saves no numbers, so
+  there its run times must go down the notebook in order.
 
-Each refusal says what to do. Restarting the kernel and running every cell,
-then saving, fixes the last two; `--unfinished` hands in what you have, with
-the problems listed, when the deadline comes first.
+Each refusal lists every problem, then once how to run the notebook and hand
+in again. `--unfinished` hands in what you have, with the problems listed,
+when the deadline comes first.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import importlib.util
 import json
 import os
 import sys
 import zipfile
 from pathlib import Path
 
+from kit.stubs import cell_name, cell_text, notebook_stubs, python_stubs
+
 KIT_DIR = Path(__file__).resolve().parent
 GRADED_FILES = ("classifiers/softmax.py", "classifiers/linear_classifier.py", "assignment.ipynb")
 NOTEBOOK = "assignment.ipynb"
-# The release's stubs for a solution region (instructor/markers.py spells
-# them; a test keeps the two in step): a code stub line and an answer stub.
-STUB_LINE = "raise NotImplementedError()"
-# A notebook code cell's stub: the mark, then a raise whose message says what to write.
-CODE_STUB_MARK = "# YOUR CODE HERE"
-NOTEBOOK_STUB_START = "raise NotImplementedError("
-ANSWER_STUB = "YOUR ANSWER HERE"
 # A cell tagged so is expected to raise (nbconvert's and nbclient's tag).
 RAISES_TAG = "raises-exception"
-# How to run the whole notebook from the top, in each place a student works.
+# How many cells run out of order a refusal names before "... and N more".
+MAX_LISTED = 5
+# How to run the whole notebook from the top and save it, where a student works.
 RUN_ALL_MENUS = (
     "JupyterLab 4 and Notebook 7: Kernel > Restart Kernel and Run All Cells…, then File > Save Notebook",
     "VS Code: Restart, then Run All, in the notebook's toolbar, then save",
-    "Colab: Runtime > Restart session and run all, then File > Save",
 )
+COLAB_RUN_ALL = "Runtime > Restart session and run all, then File > Save"
 
 
 class SubmissionError(Exception):
     """The submission cannot be written; the message says what to do."""
 
 
-def headless_command(kit: Path) -> str:
-    """The README's command that runs the notebook in place without a browser."""
-    jupyter = ".venv/bin/jupyter" if (kit / ".venv" / "bin" / "jupyter").exists() else "jupyter"
-    return f"{jupyter} nbconvert --to notebook --execute --inplace {NOTEBOOK}"
+def in_colab() -> bool:
+    """Whether this runs in Google Colab (a `!python submit.py` cell there)."""
+    try:
+        return importlib.util.find_spec("google.colab") is not None
+    except (ImportError, ValueError):
+        return False
 
 
-def how_to_run_all(kit: Path) -> str:
-    menus = "".join(f"\n  - {menu}" for menu in RUN_ALL_MENUS)
-    return (
-        f"Run the whole notebook from the top and save it:{menus}\n"
-        f"  - without a browser: {headless_command(kit)}\n"
-        "then run `python submit.py` again."
-    )
+def submit_command(kit: Path) -> str:
+    """This script's command as the README writes it, for where it runs."""
+    if in_colab():
+        return "!python submit.py"
+    return ".venv/bin/python submit.py" if (kit / ".venv" / "bin" / "python").exists() else "python submit.py"
+
+
+def how_to_run_all(kit: Path, notebook: dict | None) -> str:
+    """How to run the notebook from the top, save it and hand in again: once, at the end of a refusal."""
+    if in_colab() or (notebook is not None and "colab" in notebook.get("metadata", {})):
+        menus = [f"Colab: {COLAB_RUN_ALL}"]
+    else:
+        jupyter = ".venv/bin/jupyter" if (kit / ".venv" / "bin" / "jupyter").exists() else "jupyter"
+        menus = [*RUN_ALL_MENUS, f"without a browser: {jupyter} nbconvert --to notebook --execute --inplace {NOTEBOOK}"]
+    steps = "".join(f"\n  - {menu}" for menu in menus)
+    return f"Then run {NOTEBOOK} from the top in one go and save it:{steps}\nand run `{submit_command(kit)}` again."
 
 
 def read_notebook(path: Path) -> dict:
@@ -79,22 +91,31 @@ def read_notebook(path: Path) -> dict:
     return notebook
 
 
-def cell_text(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
-def cell_name(index: int, cell: dict) -> str:
-    """`cell 12 ("def softmax_vector(s):")`: its position and first line."""
-    first = next((line.strip() for line in cell_text(cell).splitlines() if line.strip()), "")
-    first = first if len(first) <= 50 else first[:47] + "..."
-    return f'cell {index + 1} ("{first}")'
-
-
 def runs_submit(cell: dict) -> bool:
     """A cell such as `!python submit.py` (Colab's way to hand in): it runs during the hand-in itself."""
     lines = [line.strip() for line in cell_text(cell).splitlines() if line.strip()]
     return bool(lines) and all(line.startswith(("!", "%")) and "submit.py" in line for line in lines)
+
+
+def listed(items: list[str], most: int | None = None) -> str:
+    """The items as an indented list, cut to the first `most` (and how many more) if given."""
+    if most is not None and len(items) > most:
+        items = [*items[:most], f"... and {len(items) - most} more"]
+    return "".join(f"\n    - {item}" for item in items)
+
+
+def unparsable(kit: Path) -> list[str]:
+    """Each graded Python file that does not parse: its name, the line, the error and the line's text."""
+    found = []
+    for name in GRADED_FILES:
+        if name.endswith(".py"):
+            text = (kit / name).read_text(encoding="utf-8", errors="replace")
+            try:  # by its full path: the error quotes the line from the file of that name
+                compile(text, str(kit / name), "exec", dont_inherit=True)
+            except SyntaxError as err:
+                line = (err.text or "").strip()
+                found.append(f"{name}, line {err.lineno}: {err.msg}" + (f": `{line}`" if line else ""))
+    return found
 
 
 def unfinished_parts(kit: Path, notebook: dict) -> list[str]:
@@ -102,18 +123,12 @@ def unfinished_parts(kit: Path, notebook: dict) -> list[str]:
     found = []
     for name in GRADED_FILES:
         if name.endswith(".py"):
-            for number, line in enumerate((kit / name).read_text(encoding="utf-8").splitlines(), 1):
-                if line.strip() == STUB_LINE:
-                    found.append(f"{name}:{number} (still `{STUB_LINE}`)")
-    for index, cell in enumerate(notebook["cells"]):
-        lines = [line.strip() for line in cell_text(cell).splitlines()]
-        if cell.get("cell_type") == "code" and any(
-            line == CODE_STUB_MARK and following.startswith(NOTEBOOK_STUB_START)
-            for line, following in itertools.pairwise(lines)
-        ):
-            found.append(f"{NOTEBOOK}, {cell_name(index, cell)} (still `{NOTEBOOK_STUB_START}...)`)")
-        elif cell.get("cell_type") == "markdown" and ANSWER_STUB in lines:
-            found.append(f"{NOTEBOOK}, {cell_name(index, cell)} (still `{ANSWER_STUB}`)")
+            try:
+                stubs = python_stubs((kit / name).read_text(encoding="utf-8", errors="replace"), name)
+            except SyntaxError:
+                continue  # unparsable() reports it
+            found += [f"{stub.where}, in {stub.name} (still `{stub.stub}`)" for stub in stubs]
+    found += [f"{stub.where} (still `{stub.stub}`)" for stub in notebook_stubs(notebook, NOTEBOOK)]
     return found
 
 
@@ -131,71 +146,80 @@ def error_outputs(notebook: dict) -> list[str]:
     return found
 
 
-def run_order(cell: dict) -> float | None:
-    """When the cell last ran, as a sortable number, or None if the notebook does not say.
-
-    Jupyter saves the kernel's execution count. Colab saves null counts and
-    records the time of the run in the cell's metadata instead.
-    """
-    if cell.get("execution_count") is not None:
-        return float(cell["execution_count"])
+def _timestamp(cell: dict) -> float | None:
+    """When Colab last ran the cell (its metadata's executionInfo), or None."""
     timestamp = cell.get("metadata", {}).get("executionInfo", {}).get("timestamp")
     return float(timestamp) if isinstance(timestamp, (int, float)) else None
 
 
-def not_run_to_the_end(notebook: dict) -> list[str]:
-    """What shows the notebook was not run top to bottom in one go (empty: it was)."""
+def not_run_in_one_go(notebook: dict) -> list[str]:
+    """What shows the notebook was not run from the top in one go (empty: it was).
+
+    Jupyter numbers each run: Restart and Run All gives the code cells 1, 2,
+    3, ... in order, and nothing else does. Colab saves no numbers but the
+    time of each cell's run: they must increase down the notebook.
+    """
     cells = [
         (index, cell)
         for index, cell in enumerate(notebook["cells"])
-        if cell.get("cell_type") == "code" and cell_text(cell).strip() and not runs_submit(cell)
+        if cell.get("cell_type") == "code" and cell_text(cell).strip()
     ]
-    orders = [run_order(cell) for _, cell in cells]
-    saved_by_colab = "colab" in notebook.get("metadata", {})
-    if saved_by_colab and all(order is None for order in orders):
-        return []  # Colab recorded no run information: nothing to judge the order by
-    if all(order is None for order in orders):
-        return ["no code cell has been run yet"]
-    problems = [
-        f"{cell_name(index, cell)} has not been run" for (index, cell), order in zip(cells, orders) if order is None
-    ]
-    ran = [(index, cell, order) for (index, cell), order in zip(cells, orders) if order is not None]
-    for (_, _, before), (index, cell, order) in itertools.pairwise(ran):
-        if order <= before:
+    if any(cell.get("execution_count") is not None for _, cell in cells):
+        return _numbering_problems(cells)
+    if any(_timestamp(cell) is not None for _, cell in cells):
+        return _timestamp_problems(cells)
+    return ["no code cell has been run yet"]
+
+
+def _numbering_problems(cells: list[tuple[int, dict]]) -> list[str]:
+    problems, expected = [], 1
+    for index, cell in cells:
+        count = cell.get("execution_count")
+        if count is None:
+            if not runs_submit(cell):  # a hand-in cell may be saved before it runs
+                problems.append(f"{cell_name(index, cell)} has not been run")
+            continue
+        if count != expected:
             problems.append(
-                f"{cell_name(index, cell)} ran before the cells above it (execution count {order:g} after {before:g})"
+                f"{cell_name(index, cell)} shows execution count {count} where a run from the top gives {expected}"
             )
+        expected = count + 1
     return problems
 
 
-def check_work(kit: Path) -> list[str]:
-    """Every reason the work is not ready to hand in, each with what to do; empty if none."""
+def _timestamp_problems(cells: list[tuple[int, dict]]) -> list[str]:
+    problems, previous = [], None
+    for index, cell in cells:
+        timestamp = _timestamp(cell)
+        if timestamp is None:
+            if not runs_submit(cell):
+                problems.append(f"{cell_name(index, cell)} has not been run")
+            continue
+        if previous is not None and timestamp <= previous:
+            problems.append(f"{cell_name(index, cell)} ran before the cell above it (its run time is earlier)")
+        previous = timestamp
+    return problems
+
+
+def check_work(kit: Path) -> tuple[list[str], dict]:
+    """Every reason the work is not ready to hand in (empty if none), and the notebook read."""
     notebook = read_notebook(kit / NOTEBOOK)
     reasons = []
+    broken = unparsable(kit)
+    if broken:
+        reasons.append("this Python does not parse, so the grader could run none of its file; fix it:" + listed(broken))
     unfinished = unfinished_parts(kit, notebook)
     if unfinished:
         reasons.append(
-            "these parts are not done yet; replace each stub with your code or answer:"
-            + "".join(f"\n  - {where}" for where in unfinished)
+            "these parts are not written yet; replace each stub with your code or answer:" + listed(unfinished)
         )
     errors = error_outputs(notebook)
     if errors:
-        reasons.append(
-            f"{NOTEBOOK} shows an error; fix it, then run the notebook again:"
-            + "".join(f"\n  - {where}" for where in errors)
-            + "\n"
-            + how_to_run_all(kit)
-        )
-    order = not_run_to_the_end(notebook)
+        reasons.append(f"{NOTEBOOK} shows an error; fix it:" + listed(errors))
+    order = not_run_in_one_go(notebook)
     if order:
-        shown = order[:5] + ([f"... and {len(order) - 5} more"] if len(order) > 5 else [])
-        reasons.append(
-            f"{NOTEBOOK} has not been run to the end in one go:"
-            + "".join(f"\n  - {where}" for where in shown)
-            + "\n"
-            + how_to_run_all(kit)
-        )
-    return reasons
+        reasons.append(f"{NOTEBOOK} was not run from the top in one go:" + listed(order, MAX_LISTED))
+    return reasons, notebook
 
 
 def write_submission(kit: Path, output: Path, *, unfinished: bool = False) -> list[str]:
@@ -207,15 +231,17 @@ def write_submission(kit: Path, output: Path, *, unfinished: bool = False) -> li
     missing = [name for name in GRADED_FILES if not (kit / name).is_file()]
     if missing:
         raise SubmissionError(
-            f"missing {', '.join(missing)} in {kit}: run this from your kit, and restore any "
+            f"missing {', '.join(missing)} in {kit}: run this from your kit's folder, and restore any "
             "file you deleted from a fresh copy of the kit"
         )
-    problems = check_work(kit)
+    problems, notebook = check_work(kit)
     if problems and not unfinished:
+        command = submit_command(kit)
         raise SubmissionError(
-            "not handed in, nothing written:\n"
+            "not handed in, nothing written. To do first:\n"
             + "\n".join(f"- {reason}" for reason in problems)
-            + "\nIf the deadline comes first, `python submit.py --unfinished` hands in what you have."
+            + f"\n{how_to_run_all(kit, notebook)}\n"
+            + f"If the deadline comes first, `{command} --unfinished` hands in what you have."
         )
     partial = output.with_name(output.name + ".part")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:

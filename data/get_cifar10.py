@@ -5,7 +5,7 @@ Run from the repository root (``setup.sh`` runs the first line for you)::
     python data/get_cifar10.py                        # download into data/cifar-10-batches-py
     python data/get_cifar10.py --url URL              # ... from a course mirror
     python data/get_cifar10.py --from-file PATH       # ... from a cifar-10-python.tar.gz you have
-    python data/get_cifar10.py --synthetic            # offline: a learnable stand-in, same format
+    python data/get_cifar10.py --synthetic            # offline: a stand-in as hard as CIFAR-10, same format
     python data/get_cifar10.py --help                 # every option
 
 What it guarantees, and why (the classic ``wget | tar xzf`` does none of it):
@@ -221,7 +221,7 @@ def _check_count(name: str, value: int, minimum: int) -> None:
 def make_synthetic_cifar10(
     dest: str | os.PathLike = DEFAULT_DEST, num_train: int = 50_000, num_test: int = 10_000, seed: int = 0
 ) -> Path:
-    """Write a learnable stand-in for CIFAR-10 in its exact on-disk format.
+    """Write a stand-in for CIFAR-10 (made-up scenes about as hard for a linear classifier) in its on-disk format.
 
     Inputs:
     - dest: directory to hold cifar-10-batches-py/
@@ -292,7 +292,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     source.add_argument(
         "--synthetic",
         action="store_true",
-        help="write a learnable stand-in in the same format (NOT real CIFAR-10), for offline use and CI",
+        help="write a stand-in in the same format (NOT real CIFAR-10), for offline use and CI",
     )
     parser.add_argument(
         "--md5",

@@ -10,7 +10,9 @@ region in `.py` files and notebook code cells becomes `# YOUR CODE HERE` +
 `raise NotImplementedError()`; in markdown cells it becomes `YOUR ANSWER HERE`
 (instructor/markers.py). Notebook outputs and execution counts are cleared.
 The kit's README.md is the repository's without its INSTRUCTOR ONLY blocks,
-with the list of every student region written in from the markers.
+with the list of every student region written in from the markers. The
+kit's notebooks carry the kernel and language metadata JupyterLab writes
+(kit/kernel.py; setup.sh then names the student's own copy and Python).
 
 A notebook with a source in instructor/notebooks/ (instructor/notebook_source.py)
 must be in step with it. A malformed marker anywhere raises MarkerError with
@@ -132,7 +134,8 @@ def build_kit(
             elif path in blamed_in_source:
                 continue
             elif path.endswith(".ipynb"):
-                data = transform_notebook(data.decode("utf-8"), path, strip=not solutions).encode("utf-8")
+                text = transform_notebook(data.decode("utf-8"), path, strip=not solutions)
+                data = _with_kernel_metadata(path, text, root).encode("utf-8")
         except MarkerError as err:
             problems.extend(err.problems)
             continue
@@ -156,6 +159,19 @@ def _notebook_source_module(root: Path):
     from instructor import notebook_source
 
     return notebook_source
+
+
+def _with_kernel_metadata(path: str, text: str, root: Path) -> str:
+    """A kit notebook with the kernel metadata JupyterLab would add on opening it (kit/kernel.py).
+
+    Imported only for a notebook of a kit that has kit/kernel.py, so a grader's
+    copy of this module (the Gradescope zip holds no kit/) still imports.
+    """
+    if not (root / "kit" / "kernel.py").is_file():
+        return text
+    from kit import kernel
+
+    return kernel.with_metadata(text, kernel.notebook_metadata()) if path in kernel.NOTEBOOKS else text
 
 
 def _check_compiles(text: str, path: str) -> None:

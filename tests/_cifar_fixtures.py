@@ -36,7 +36,6 @@ SYNTHETIC_TRAIN = 500  # the session dataset: enough for split tests, made in ~0
 SYNTHETIC_TEST = 100
 STALL_SECONDS = 1.0  # how long the "stall" server pauses; tests use a much shorter timeout
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_DIR = REPO_ROOT.parent / "shared" / "cifar10-sample" / BATCH_DIR_NAME
 
 
 def md5_bytes(data: bytes) -> str:
@@ -178,6 +177,47 @@ def serve(payload: bytes, plan: Sequence[str] = ("ok",)) -> Iterator[tuple[str, 
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+# ---------------------------------------------------------------------------
+# A linear softmax, trained the notebook's way, to measure how hard a dataset is
+# ---------------------------------------------------------------------------
+
+
+def linear_accuracies(
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_val: np.ndarray,
+    y_val: np.ndarray,
+    learning_rate: float,
+    reg: float,
+    num_iters: int = 1500,
+    batch_size: int = 200,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """(training, validation) accuracy of minibatch SGD on a softmax, from images (N, 32, 32, 3) uint8.
+
+    The notebook's pipeline in float32 (for speed): mean image subtracted, a
+    bias column, W of scale 1e-3, the loss's gradient (P - Y) / N + 2 reg W.
+    The kit's own code is not used, so a stub in classifiers/ changes nothing.
+    """
+
+    def rows(X: np.ndarray, mean: np.ndarray) -> np.ndarray:  # (N, 3073)
+        X = X.reshape(len(X), -1) - mean
+        return np.hstack([X, np.ones((len(X), 1))]).astype(np.float32)
+
+    mean = X_train.reshape(len(X_train), -1).mean(axis=0)
+    X, X_v = rows(X_train, mean), rows(X_val, mean)
+    rng = np.random.default_rng(seed)
+    W = 1e-3 * rng.standard_normal((X.shape[1], len(CLASS_NAMES))).astype(np.float32)  # (D, C)
+    for _ in range(num_iters):
+        batch = rng.integers(0, len(X), batch_size)
+        scores = X[batch] @ W  # (B, C)
+        probs = np.exp(scores - scores.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        probs[np.arange(batch_size), y_train[batch]] -= 1  # dL/dscores, times B
+        W -= np.float32(learning_rate) * (X[batch].T @ probs / batch_size + np.float32(2 * reg) * W)
+    return float(np.mean(np.argmax(X @ W, axis=1) == y_train)), float(np.mean(np.argmax(X_v @ W, axis=1) == y_val))
 
 
 # ---------------------------------------------------------------------------

@@ -14,6 +14,15 @@
   point into NumPy's files), and "grading" (the same with fixed examples and
   no example database) selected with HYPOTHESIS_PROFILE=grading, which the
   grader uses so a score never depends on the random examples of one run.
+
+What a run shows (tests/run_report.py): a test that stops on a part not
+written yet is counted as "blocked by a stub", not listed one by one; it
+still fails (pytest's exit status is 1, and the grader counts it as failed).
+In a student's kit the run also opens with your code as the diagnosis sees
+it, part by part, and a failing test of code with a named mistake shows one
+line (`--tb=short` or `--tb=long` shows it in full). The instructor's
+repository and the grader see every failure in full (the ini option
+`run_report`: auto, on or off).
 """
 
 from __future__ import annotations
@@ -28,8 +37,10 @@ from pathlib import Path
 import pytest
 from hypothesis import Phase, settings
 
+from kit.stubs import STUB_LINE
+from tests import run_report
+
 KIT_ROOT = Path(__file__).resolve().parent.parent
-STUB_LINE = "raise NotImplementedError()"
 
 # No "explain" phase: its notes ("these lines were always and only run by
 # failing test cases") point into NumPy's own files and bury the message
@@ -149,6 +160,7 @@ def _shorten_not_implemented(outcome) -> None:
     try:
         pytest.fail(message, pytrace=False)
     except pytest.fail.Exception as failure:
+        failure.blocked_by = message  # pytest_runtest_makereport puts it on the report
         outcome.force_exception(failure)
 
 
@@ -172,6 +184,8 @@ NOT_ABOUT_TRAINING = ("predict", "save", "load", "base_class")
 # on the diagnosis's tiny inputs is left undiagnosed rather than hanging the test.
 DIAGNOSIS_BUDGET_SECONDS = 5.0
 _diagnoses: dict[str, list] = {}  # function name -> its findings, once per session
+# On a failing test: the mistakes named at the head of its message, "[code] function".
+NAMED_MISTAKES = pytest.StashKey[list]()
 
 
 class _DiagnosisTimeout(BaseException):
@@ -241,11 +255,13 @@ def _prefix_with_diagnosis(item: pytest.Item, outcome) -> None:
     error = outcome.excinfo[1]
     if isinstance(error, (pytest.skip.Exception, pytest.xfail.Exception)):
         return
-    lines = [f"[{code}] {name}: {message}" for name in _diagnosed_subjects(item) for code, message in _diagnosis(name)]
-    if not lines:
+    found = [(name, code, message) for name in _diagnosed_subjects(item) for code, message in _diagnosis(name)]
+    if not found:
         return
     # The same findings as data, [(function, code)], on the test's report (the grader reads them there).
-    item.user_properties.append(("diagnosis", [(n, c) for n in _diagnosed_subjects(item) for c, _ in _diagnosis(n)]))
+    item.user_properties.append(("diagnosis", [(name, code) for name, code, _ in found]))
+    item.stash[NAMED_MISTAKES] = [f"[{code}] {name}" for name, code, _ in found]
+    lines = [f"[{code}] {name}: {message}" for name, code, message in found]
     head = "\n".join(lines)
     if isinstance(error, pytest.fail.Exception):
         error.msg = f"{head}\n\n{error.msg}"
@@ -262,3 +278,44 @@ def pytest_runtest_call(item: pytest.Item):
         _shorten_not_implemented(outcome)  # the one-line message says it all
     else:
         _prefix_with_diagnosis(item, outcome)
+
+
+# --- what the run shows (tests/run_report.py) ---------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    run_report.add_option(parser)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    run_report.start(session.config)
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    return run_report.opening_lines(_diagnosis) if run_report.is_on(config) else []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed or call.excinfo is None:
+        return
+    blocked_by = getattr(call.excinfo.value, "blocked_by", None)
+    if blocked_by:
+        report.blocked_by = blocked_by  # counted as blocked by a stub; still failed
+    elif NAMED_MISTAKES in item.stash and not run_report.shows_failures_in_full(item.config):
+        report.longrepr = run_report.compact(report, item.stash[NAMED_MISTAKES])
+        report.sections = []  # its captured output belongs to the full view
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for line in run_report.closing_lines(terminalreporter):
+        terminalreporter.write_line(line)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
+    if report.failed and getattr(report, "blocked_by", None):
+        return run_report.BLOCKED
+    return None

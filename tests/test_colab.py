@@ -14,7 +14,8 @@ Colab cannot run here, so the test builds what matters of it:
 
 Then it runs the notebook's own cells as a student would: the first cell with
 two copies of the kit in the Drive (an error naming both), with one named,
-again (a re-run), and the set-up, parameters and data cells.
+again (a re-run), and the set-up, parameters and data cells. The first cell
+itself stays a few lines: the work is kit/colab.py's.
 """
 
 from __future__ import annotations
@@ -38,22 +39,16 @@ REPO = Path(__file__).resolve().parent.parent
 # Preinstalled in Colab and used by the kit; everything else in requirements.txt
 # the cell must install (Colab's own versions of these stay).
 COLAB_PACKAGES = ["numpy", "matplotlib", "tqdm", "ipykernel", "ipywidgets", "pytest", "nbformat"]
-# What the notebook's first cells need from the kit, as a student uploads it
-# (and every top-level module: gradient_check.py, diagnose.py, ...).
-KIT_FILES = [
-    "assignment.ipynb",
-    "requirements.txt",
-    "classifiers",
-    "data",
-    "diagnose",
-    "kit",
-    *sorted(path.name for path in REPO.glob("*.py")),
-]
+# The kit as a student uploads it: its whole folder, without what setup.sh and
+# runs leave there (and, in the instructor's repository, without the instructor's files).
+NOT_UPLOADED = (".git", ".venv", "instructor", ".ci", "__pycache__", ".pytest_cache", ".hypothesis")
+NOT_UPLOADED_FILES = ("cifar-10-batches-py", "*.tar.gz", "*.part", ".staging*", "*.executed.ipynb", "submission.zip")
 KIT_UNDER_DRIVE = "courses/softmax-kit"
 OTHER_COPY = "old/softmax-kit"
-# Requirements the cell must leave alone: Colab is the front-end; Playwright
-# only drives the instructor's browser test.
-NOT_FOR_COLAB = {"jupyter", "playwright"}
+# Requirements the cell must leave alone: Colab is the notebook front-end itself.
+NOT_FOR_COLAB = {"jupyter"}
+# The first code cell a laptop student meets: a few lines, for Colab only.
+MAX_COLAB_CELL_LINES = 20
 CELL_TIMEOUT_SECONDS = 240  # the first cell pip-installs from PyPI
 BUILD_TIMEOUT_SECONDS = 600
 
@@ -172,21 +167,29 @@ def requirement_names() -> set[str]:
 
 
 def copy_kit(destination: Path) -> None:
-    for name in KIT_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(
-                source,
-                destination / name,
-                ignore=shutil.ignore_patterns("__pycache__", "cifar-10-batches-py", "*.tar.gz", "*.part", ".staging*"),
-            )
-        else:
-            destination.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
+    shutil.copytree(REPO, destination, ignore=shutil.ignore_patterns(*NOT_UPLOADED, *NOT_UPLOADED_FILES))
 
 
 def cell_by_id(notebook, cell_id: str):
     return next(cell for cell in notebook.cells if cell.get("id") == cell_id)
+
+
+def test_the_colab_cell_is_short_and_says_it_does_nothing_elsewhere():
+    notebook = nbformat.read(REPO / "assignment.ipynb", as_version=4)
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    lines = first.source.splitlines()
+    assert first.get("id") == "colab" and len(lines) <= MAX_COLAB_CELL_LINES, f"{len(lines)} lines:\n{first.source}"
+    assert "Colab" in lines[0] and "anywhere else it does nothing" in lines[0], lines[0]
+    for word in ("instructor", "playwright", "jupytext", "pip install"):
+        assert word not in first.source.lower(), f"the Colab cell mentions {word!r}"
+
+
+def test_colab_installs_only_the_kits_requirements(tmp_path):
+    from kit import colab
+
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("numpy>=1.24\njupyter>=1.0  # the front-end\n-r other.txt\nno-such-package-here>=1\n")
+    assert colab.missing_requirements(requirements) == ["no-such-package-here>=1"]
 
 
 @pytest.mark.slow

@@ -23,8 +23,8 @@ from data import get_cifar10 as gc
 from data.cifar10 import SyntheticDataWarning, batch_label, is_synthetic, load_cifar10, read_batch
 from tests._cifar_fixtures import (
     REPO_ROOT,
-    SAMPLE_DIR,
     Archive,
+    linear_accuracies,
     make_archive,
     serve,
     synthetic_cifar10_dir,  # noqa: F401 (a pytest fixture)
@@ -356,18 +356,6 @@ def test_synthetic_option_writes_the_real_layout_marked_synthetic(tmp_path, caps
     assert leftovers(tmp_path) == []
 
 
-def test_synthetic_files_use_the_same_pickle_opcodes_as_real_ones(tmp_path):
-    real = SAMPLE_DIR / "test_batch"
-    if not real.is_file():
-        pytest.skip(f"real sample not found at {real}")
-    fake = gc.make_synthetic_cifar10(tmp_path, 50, 100) / "test_batch"
-
-    def opcodes(path: Path) -> list[str]:  # small ints may take 1 or 2 bytes: same meaning
-        return [op.name.replace("BININT2", "BININT1") for op, _, _ in pickletools.genops(path.read_bytes())]
-
-    assert opcodes(fake) == opcodes(real)
-
-
 def test_synthetic_is_reproducible_from_its_seed(tmp_path):
     a = gc.make_synthetic_cifar10(tmp_path / "a", 50, 10, seed=1)
     b = gc.make_synthetic_cifar10(tmp_path / "b", 50, 10, seed=1)
@@ -384,34 +372,30 @@ def test_synthetic_classes_are_balanced_and_pixels_cover_the_range(synthetic_cif
     assert X_train.min() < 30 and X_train.max() > 225 and 80 < X_train.mean() < 170
 
 
-# A linear classifier must learn the stand-in from raw pixels, well above the
-# 10% of chance, so the notebook's training cells show something meaningful.
-MIN_SYNTHETIC_ACCURACY = 0.5
+# The stand-in answers the notebook's questions as CIFAR-10 does. A linear
+# softmax trained 600 steps on 2,000 of its images (lr 1e-6, the notebook's
+# other settings), validated on 500: real CIFAR-10 images give 0.49 training
+# and 0.36 validation accuracy at reg = 1e3, 0.34 and 0.28 at reg = 3e4 (the
+# instructor's test_cifar10_sample.py compares the two directly). So: well
+# above chance (0.1) but nowhere near the easy shapes of old (0.89), and the
+# training accuracy leads by more at a small reg (0.13 against 0.05).
+STAND_IN_ACCURACY = (0.22, 0.5)  # the validation accuracies allowed, at either reg
+MIN_GAP_GROWTH = 0.05  # how much more the training accuracy leads at reg = 1e3 than at 3e4
+STAND_IN_STEPS = 600  # SGD steps: enough to show both, in a few seconds
 
 
-def test_synthetic_images_are_learnable_by_a_linear_softmax(tmp_path):
-    batch_dir = gc.make_synthetic_cifar10(tmp_path, 1000, 500, seed=0)
+def test_synthetic_images_are_about_as_hard_as_cifar10_for_a_linear_softmax(tmp_path):
+    batch_dir = gc.make_synthetic_cifar10(tmp_path, 2000, 500, seed=0)
     with pytest.warns(SyntheticDataWarning):
-        X_train, y_train, X_val, y_val = load_cifar10(batch_dir)
-
-    def rows(X: np.ndarray, mean: np.ndarray) -> np.ndarray:  # (N, 3073), float32 for speed
-        X = X.reshape(len(X), -1) - mean
-        return np.hstack([X, np.ones((len(X), 1))]).astype(np.float32)
-
-    mean = X_train.reshape(len(X_train), -1).mean(axis=0)
-    X, X_val = rows(X_train, mean), rows(X_val, mean)
-    rng = np.random.default_rng(0)
-    W = 1e-4 * rng.standard_normal((X.shape[1], 10)).astype(np.float32)
-    learning_rate, reg, batch = 1e-7, 2.5e4, 200  # the notebook's starting settings
-    for _ in range(200):
-        idx = rng.integers(0, len(X), batch)
-        scores = X[idx] @ W  # (batch, C)
-        probs = np.exp(scores - scores.max(axis=1, keepdims=True))
-        probs /= probs.sum(axis=1, keepdims=True)
-        probs[np.arange(batch), y_train[idx]] -= 1  # d loss / d scores
-        W -= (learning_rate * (X[idx].T @ probs / batch + 2 * reg * W)).astype(np.float32)
-    accuracy = np.mean(np.argmax(X_val @ W, axis=1) == y_val)
-    assert accuracy > MIN_SYNTHETIC_ACCURACY, f"validation accuracy {accuracy:.2f}"
+        data = load_cifar10(batch_dir)
+    (low_train, low_val), (high_train, high_val) = (
+        linear_accuracies(*data, learning_rate=1e-6, reg=reg, num_iters=STAND_IN_STEPS) for reg in (1e3, 3e4)
+    )
+    for val in (low_val, high_val):
+        assert STAND_IN_ACCURACY[0] < val < STAND_IN_ACCURACY[1], f"validation accuracies {low_val}, {high_val}"
+    assert (low_train - low_val) - (high_train - high_val) > MIN_GAP_GROWTH, (
+        f"train/val at reg 1e3: {low_train:.3f}/{low_val:.3f}; at 3e4: {high_train:.3f}/{high_val:.3f}"
+    )
 
 
 def test_synthetic_never_overwrites_real_data(tmp_path, plain_files, capsys):

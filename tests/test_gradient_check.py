@@ -161,3 +161,13 @@ def test_check_gradient_warns_about_float32():
     f, W, dW = regression_case()
     with pytest.warns(UserWarning, match="float64"):
         gc.check_gradient(f, W.astype(np.float32), dW.astype(np.float32), num_checks=2, seed=0)
+
+
+def test_a_result_reads_the_same_as_plain_text_in_ipython_as_printed():
+    # A notebook stores display(result) as HTML and as plain text; the plain text is
+    # what a terminal, or a notebook shown as text, gives: the rows, not the dataclass.
+    from IPython.lib.pretty import pretty
+
+    W = np.random.default_rng(0).standard_normal((3, 2))
+    result = gc.check_gradient(lambda w: float(np.sum(w**2)), W, 2 * W, num_checks=3, seed=0)
+    assert pretty(result) == str(result) and "max relative error" in pretty(result)

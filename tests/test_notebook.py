@@ -44,6 +44,7 @@ PARAMETER_NAMES = {
     "num_validation",
     "num_test",
     "num_dev",
+    "dtype",
     "learning_rates",
     "regularization_strengths",
     "num_iters",
@@ -66,8 +67,12 @@ SMALL_RUN = {
 }
 CELL_TIMEOUT_SECONDS = 300  # per cell: generous for a loaded CI machine, still finite
 NUM_CLASSES = 10
-# Accuracies well above chance (0.1): the stand-in is learnable even in 80 steps.
-MIN_ACCURACY = 0.2
+# The stand-in is about as hard as CIFAR-10 for a linear classifier, and this run
+# is tiny (400 images, 80 steps): its best validation accuracy is 0.26 on 100
+# images (0.30 on the test set, 0.47 training), and the smallest learning rate
+# barely leaves chance (0.13). Above chance (0.1) by two standard errors of 100
+# images, and below what only an easy dataset gives (the old stand-in's shapes: 0.8).
+MIN_ACCURACY, MAX_ACCURACY = 0.18, 0.6
 # The gradient check's verdict threshold (gradient_check.PASS_THRESHOLD) ...
 GRAD_CHECK_PASS = 1e-5
 # ... and the Jacobian check: finite differences on 10 well-scaled scores reach ~1e-10.
@@ -106,6 +111,8 @@ print({RESULTS_PREFIX!r} + _json.dumps({{
     "shapes": {{name: list(value.shape) for name, value in
                [("X_train", X_train), ("X_val", X_val), ("X_test", X_test), ("X_dev", X_dev)]}},
     "synthetic": bool(data["synthetic"]),
+    "dtypes": {{name: str(value.dtype) for name, value in
+               [("X_train", X_train), ("X_val", X_val), ("X_test", X_test), ("X_dev", X_dev), ("W", best_softmax.W)]}},
 }}))
 """
 
@@ -316,11 +323,14 @@ def execute_notebook(dataset: Path, tmp_path: Path) -> dict:
     ]
     assert len(lines) == 1, f"the report cell printed no results: {notebook.cells[-1].outputs}"
     results = json.loads(lines[0][len(RESULTS_PREFIX) :])
-    load_cell = next(cell for cell in notebook.cells if cell.get("id") == "load-data")
-    results["load_output"] = "\n".join(
-        output.get("text", "") or output.get("data", {}).get("text/plain", "") for output in load_cell.outputs
-    )
+    results["printed"] = {cell.get("id"): printed(cell) for cell in notebook.cells if cell.cell_type == "code"}
+    results["load_output"] = results["printed"]["load-data"]
     return results
+
+
+def printed(cell) -> str:
+    """What a code cell shows as text: its prints and the plain text of its displays."""
+    return "\n".join(output.get("text", "") or output.get("data", {}).get("text/plain", "") for output in cell.outputs)
 
 
 @pytest.mark.slow
@@ -356,6 +366,14 @@ def test_notebook_honours_the_sizes_from_the_parameters_cell(notebook_run):
 
 
 @pytest.mark.slow
+def test_notebook_trains_in_float32_and_checks_gradients_in_float64(notebook_run):
+    # float32 halves the time of each SGD step (the full-size run: 41 s instead of 76 s);
+    # finite differences of the loss need float64's digits.
+    dtypes = results_of(notebook_run)["dtypes"]
+    assert dtypes == {"X_train": "float32", "X_val": "float32", "X_test": "float32", "X_dev": "float64", "W": "float32"}
+
+
+@pytest.mark.slow
 def test_notebook_gradient_checks_pass_with_and_without_regularization(notebook_run):
     executed = results_of(notebook_run)
     checks = executed["grad_checks"]
@@ -386,6 +404,26 @@ def test_notebook_losses_and_naive_vectorized_agreement_are_sensible(notebook_ru
     assert executed["grad_difference"] < 1e-8, executed["grad_difference"]
 
 
+# The cells that compare two numbers, and what each prints when they agree: the
+# verdict sits in the same cell as the numbers, never only further down.
+VERDICTS = {
+    "jacobian-check": ("relative error", "PASS"),
+    "sanity-check": ("log(10)", "PASS"),
+    "vectorized": ("Frobenius norm of the difference", "PASS"),
+    "test-accuracy": ("validation:", "close to the validation accuracy"),
+}
+
+
+@pytest.mark.slow
+def test_every_comparison_the_notebook_prints_carries_its_verdict(notebook_run):
+    shown = results_of(notebook_run)["printed"]
+    for cell_id, (numbers, verdict) in VERDICTS.items():
+        text = shown[cell_id]
+        assert numbers in text and verdict in text and "FAIL" not in text, f"cell {cell_id} printed:\n{text}"
+    lines = [line for line in shown["vectorized"].splitlines() if line.startswith(("loss:", "gradient:"))]
+    assert len(lines) == 2 and all(line.endswith("PASS: the same, to rounding") for line in lines), lines
+
+
 @pytest.mark.slow
 def test_notebook_accuracies_are_sensible(notebook_run):
     executed = results_of(notebook_run)
@@ -395,7 +433,9 @@ def test_notebook_accuracies_are_sensible(notebook_run):
     )
     for name in ("best_val", "test_accuracy", "train_accuracy", "val_accuracy"):
         value = executed[name]
-        assert MIN_ACCURACY < value <= 1.0, f"{name} = {value}: expected well above chance (0.1) on the stand-in"
+        assert MIN_ACCURACY < value < MAX_ACCURACY, (
+            f"{name} = {value}: expected above chance (0.1) but far from easy on the stand-in"
+        )
     assert executed["best_W_shape"] == [32 * 32 * 3 + 1, NUM_CLASSES]
 
 

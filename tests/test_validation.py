@@ -46,7 +46,7 @@ BAD_TRAIN_ARGS = {
     "X 1-D": (dict(X=X_OK[:, 0]), "2-D"),
     "X 3-D images": (dict(X=X_OK.reshape(20, 1, -1)), "reshape"),
     "X strings": (dict(X=X_OK.astype(str)), "integer or float"),
-    "X with NaN": (dict(X=np.where(X_OK > 5, np.nan, X_OK)), "finite"),
+    "X with NaN": (dict(X=np.where(np.arange(X_OK.shape[1]) == 2, np.nan, X_OK)), "finite"),  # in every row
     "X not an array": (dict(X=X_OK.tolist()), "NumPy array"),
     "X empty": (dict(X=X_OK[:0], y=Y_OK[:0]), "at least one"),
     "y 2-D": (dict(y=Y_OK[:, None]), "1-D"),

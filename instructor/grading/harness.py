@@ -145,6 +145,10 @@ class Harness:
             "--tb=short",
             "-o",
             "console_output_style=classic",
+            # Every failure as pytest writes it, for the instructor and results.json; a
+            # student's own run shows some as one line (tests/run_report.py).
+            "-o",
+            "run_report=off",
             *test_paths,
         ]
         self.log = self.scratch / "harness.log"

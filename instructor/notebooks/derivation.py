@@ -31,8 +31,8 @@
 #
 # Every claim is followed by a **check cell** that tests it numerically and prints
 # `PASSED` with the numbers, or stops with `FAILED` and the numbers. Run the
-# cells in order (*Run All* works) on the kernel **Python (softmax kit)**, as for
-# the assignment. Nothing here needs your code in `classifiers/`, so you can
+# cells in order (*Run All* works) on the kit's kernel, **Python (softmax kit, …)**,
+# as for the assignment. Nothing here needs your code in `classifiers/`, so you can
 # read it before, during or after the assignment.
 #
 # **What you will not find here** is the assignment's answer: everything works

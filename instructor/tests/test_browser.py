@@ -34,7 +34,7 @@ import nbformat
 import pytest
 
 import submit
-from instructor import release
+from instructor import REPO_ROOT, release
 from tests.test_notebook import SMALL_RUN, SYNTHETIC_TEST, SYNTHETIC_TRAIN, parameters_index
 
 CHROMIUM_ARGS = [
@@ -57,6 +57,8 @@ SAVE_MENU = ("File", "Save Notebook")
 GRADIENT_CHECK_ROWS = ("max relative error", "entries checked", "PASSED")
 NUM_GRADIENT_CHECKS = 2
 MIN_FIGURES = 5  # training images, mean image, gradient check, loss curve, search grid, ...
+# After the kernel is idle, how long JupyterLab may take to write its info into the notebook.
+SETTLE_S = 3
 
 
 def chromium_or_skip() -> str:
@@ -90,23 +92,27 @@ def solved_kit(root: Path, dataset_dir: Path) -> Path:
     return kit
 
 
-def jupyter_env(root: Path, dataset_dir: Path, kernel_name: str) -> dict[str, str]:
-    """A private Jupyter: its own config, data, settings and runtime folders."""
+def jupyter_env(root: Path, dataset_dir: Path, kernel_name: str | None) -> dict[str, str]:
+    """A private Jupyter: its own config, data, settings and runtime folders.
+
+    With `kernel_name`, a kernel of that name running this interpreter is registered
+    there, whatever the machine has; without, the caller registers its own.
+    """
     dirs = {name: root / name for name in ("config", "data", "runtime", "settings", "workspaces", "ipython")}
     for folder in dirs.values():
         folder.mkdir(parents=True, exist_ok=True)
-    # The notebook's own kernel name, running this interpreter, whatever the machine has registered.
-    spec = dirs["data"] / "kernels" / kernel_name
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": f"{kernel_name} (browser test)",
-                "language": "python",
-            }
+    if kernel_name is not None:
+        spec = dirs["data"] / "kernels" / kernel_name
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": f"{kernel_name} (browser test)",
+                    "language": "python",
+                }
+            )
         )
-    )
     # Every cell in the page (no windowing), and no news or update checks over the network.
     settings = dirs["settings"] / "@jupyterlab"
     (settings / "notebook-extension").mkdir(parents=True)
@@ -253,6 +259,51 @@ def test_solved_notebook_runs_in_jupyterlab_in_headless_chromium(tmp_path):
     assert figures >= saved_figures, f"{saved_figures} figures saved but only {figures} shown in the browser"
     # What JupyterLab saved is what a student hands in: submit.py must take it.
     assert submit.main(["--kit", str(kit), "-o", str(tmp_path / "submission.zip")]) == 0
+
+
+@pytest.mark.slow
+def test_released_notebooks_open_unmodified_in_jupyterlab(tmp_path):
+    # As setup.sh leaves a kit: its kernel registered in its .venv (here a stand-in
+    # prefix) and named in its notebooks (kit/kernel.py). Then nothing is modified on opening.
+    chromium = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    from instructor.build import build_kit, write_files
+    from kit import kernel
+
+    kit = tmp_path / "kit"
+    kit.mkdir()
+    write_files(build_kit(REPO_ROOT), kit)
+    prefix = tmp_path / "venv"
+    kernel.register(kit, prefix)
+    kernel.fit_notebooks(kit, kernel.notebook_metadata(kit))
+    env = jupyter_env(tmp_path / "jupyter", tmp_path, None) | {"JUPYTER_PATH": str(prefix / "share" / "jupyter")}
+    server, url = start_jupyterlab(kit, env, tmp_path / "jupyterlab.log")
+    seen = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            for name in kernel.NOTEBOOKS:
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.set_default_timeout(PAGE_TIMEOUT_MS)
+                page.goto(url.replace("assignment.ipynb", name))
+                page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for()
+                page.locator("#jp-main-statusbar", has_text="| Idle").wait_for()
+                time.sleep(SETTLE_S)  # the kernel's info arrives: JupyterLab writes it into the model now
+                shot = tmp_path / f"opened-{name}.png"
+                page.screenshot(path=str(shot))
+                seen[name] = (
+                    page.locator(".lm-TabBar-tab.jp-mod-dirty").count(),
+                    page.locator(".jp-Toolbar-kernelName").first.inner_text(),
+                    shot,
+                )
+                page.close()
+            browser.close()
+    finally:
+        stop(server)
+    for name, (dirty, kernel_shown, shot) in seen.items():
+        assert dirty == 0, f"{name} shows as modified right after opening (screenshot: {shot})"
+        assert kernel_shown == kernel.display_name(kit), f"{name} runs {kernel_shown!r} (screenshot: {shot})"
 
 
 def test_ci_installs_chromium_then_runs_the_readme_test_command_unchanged():

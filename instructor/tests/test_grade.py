@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -38,6 +39,7 @@ from pathlib import Path
 import pytest
 
 from instructor import REPO_ROOT
+from instructor.build import build_kit, write_files
 from instructor.grading import attacks, cli, harness, report, rubric, sandbox, selftest, suite
 from instructor.grading import points as points_table
 from instructor.grading.bundle import build_bundle
@@ -87,6 +89,8 @@ def in_cifar_call(code: str) -> tuple:
 
 
 SUM_IN_THE_LOSS = [edit(VECTORIZED, "np.mean(", "np.sum(")]
+# A student halfway through: softmax.py written, with a classic mistake; linear_classifier.py as released.
+HALF_DONE, HALF_DONE_MISTAKE = "half done", "naive: loss not divided by N"
 THREATS = {
     "hangs on one input": [edit(NAIVE, NAIVE_START, "if reg == 0.7:\n    while True:\n        pass\n" + NAIVE_START)],
     "os._exit at import": [at_import(LINEAR, "import os\nos._exit(0)\n", guarded=False)],
@@ -127,6 +131,7 @@ def cases(port: int) -> dict[str, suite.Case]:
     threats = {name: suite.Case("threat", edits) for name, edits in THREATS.items()}
     return {
         "untouched stub": None,  # the released files themselves
+        HALF_DONE: HALF_DONE,  # softmax.py written (with one mistake), linear_classifier.py still the stubs
         **selftest.cases(MARKER, port, extra_places=[str(REPO)]),
         **threats,
         "twin: sum in the loss": suite.Case("twin", SUM_IN_THE_LOSS),
@@ -145,6 +150,9 @@ def suite_files(case) -> dict[str, str]:
     originals = suite.graded_files(REPO)
     if case is None:
         return {path: strip_python(text, path) for path, text in originals.items()}
+    if case == HALF_DONE:
+        written = suite.build_files(originals, cases(0)[HALF_DONE_MISTAKE])
+        return {SOFTMAX: written[SOFTMAX], LINEAR: strip_python(originals[LINEAR], LINEAR)}
     return suite.build_files(originals, case)
 
 
@@ -266,6 +274,63 @@ def test_untouched_student_kit_scores_zero(graded):
     assert grade.score == 0, f"the released stubs earned points: {earned}"
 
 
+def test_a_stub_earns_nothing_whatever_the_students_own_run_shows(graded, tmp_path):
+    # The student's own pytest counts a test that stops on a stub as "blocked by a
+    # stub", not as a failure (tests/run_report.py). Graded, the same test fails.
+    kit = tmp_path / "kit"
+    kit.mkdir()
+    write_files(build_kit(REPO, check_notebook_sources=False), kit)
+    for path, text in suite_files(HALF_DONE).items():
+        (kit / path).write_text(text)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-v",
+            "tests/test_softmax.py",
+            "tests/test_linear_classifier.py",
+        ],
+        cwd=kit,
+        env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1", COLUMNS="200"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    blocked = re.findall(r"^(tests/\S+::\S+) BLOCKED", run.stdout, re.MULTILINE)
+    assert len(blocked) >= 10 and "blocked by a stub" in run.stdout.splitlines()[-1], run.stdout[-3000:]
+    assert run.returncode == 1, "a run with stubs left must not pass"
+    results = {test.name: test for test in graded[HALF_DONE].tests}
+    for test_id in blocked:
+        assert test_id in results, f"{test_id} is not graded"
+        result = results[test_id]
+        assert not result.passed and result.score == 0, f"{test_id} earned {result.score} on a stub"
+        assert "is not implemented yet" in result.output, result.output[-500:]
+    # The softmax tests grade softmax.py as written, as they do next to a finished linear_classifier.py.
+    finished = {test.name: test.score for test in graded[HALF_DONE_MISTAKE].tests}
+    for test in graded[HALF_DONE].tests:
+        if test.name.startswith("tests/test_softmax.py"):
+            assert test.score == finished[test.name], f"{test.name}: {test.score}, finished {finished[test.name]}"
+    # The grader's messages are pytest's own, never the student's one-line view.
+    assert not any(t.output.rstrip().endswith("(named at the top)") for t in graded[HALF_DONE].tests)
+
+
+def test_a_skipped_or_unreported_test_counts_as_failed():
+    from instructor.grading.harness import _outcomes
+
+    events = [
+        {"e": "collected", "ids": ["t::passed", "t::skipped", "t::blocked", "t::not_run"]},
+        *({"e": "report", "id": "t::passed", "when": when, "outcome": "passed"} for when in ("setup", "call")),
+        {"e": "report", "id": "t::skipped", "when": "setup", "outcome": "skipped", "text": "no"},
+        {"e": "report", "id": "t::blocked", "when": "call", "outcome": "failed", "text": "x is not implemented yet"},
+        {"e": "done"},
+    ]
+    outcomes = _outcomes(events, "").outcomes
+    assert {test for test, outcome in outcomes.items() if outcome.passed} == {"t::passed"}
+
+
 def test_reference_gets_full_marks(graded):
     grade = graded["reference"]
     assert grade.score == grade.total == 100, failed(grade)
@@ -290,7 +355,7 @@ def test_mistake_suite_catches_every_mistake(graded):
 
 
 def test_self_test_table_warns_about_nothing_on_the_shipped_tests_and_points(graded):
-    judged = {name: case for name, case in cases(0).items() if case is not None and case.kind != "threat"}
+    judged = {name: case for name, case in cases(0).items() if isinstance(case, suite.Case) and case.kind != "threat"}
     rows, warnings = selftest.judge(judged, graded)
     selftest.print_report(rows, warnings)
     assert len(rows) == len(judged)

@@ -9,16 +9,19 @@ tests/test_derivation.py).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from instructor import REPO_ROOT, notebook_source
+from kit import kernel
 from tests.test_notebook import (
     CELL_TIMEOUT_SECONDS,
     SMALL_RUN,
     kernel_for_this_interpreter,
     parameters_index,
+    printed,
     read_notebook,
     small_synthetic_dataset,  # noqa: F401 - a fixture
 )
@@ -27,15 +30,10 @@ REPO = REPO_ROOT
 NOTEBOOKS = ("assignment.ipynb", "derivation.ipynb")
 
 
-def setup_sh_kernel() -> tuple[str, str]:
-    """The kernel name and display name setup.sh registers."""
+def test_setup_sh_registers_the_kit_kernel_inside_the_venv():
     text = (REPO / "setup.sh").read_text()
-    values = {
-        key: re.search(rf'^{key}="([^"]+)"', text, re.MULTILINE) for key in ("KERNEL_NAME", "KERNEL_DISPLAY_NAME")
-    }
-    missing = [key for key, found in values.items() if not found]
-    assert not missing, f"setup.sh should set {missing}"
-    return values["KERNEL_NAME"][1], values["KERNEL_DISPLAY_NAME"][1]
+    assert '"$VENV/bin/python" -m kit.kernel' in text, "setup.sh should register the kernel with kit/kernel.py"
+    assert "--user" not in text, "a per-user kernel is taken over by whichever copy of the kit ran setup.sh last"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -70,23 +68,20 @@ def test_notebook_is_in_step_with_its_jupytext_source(name):
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_kernel_is_the_one_setup_sh_registers(name):
     kernelspec = nbformat.read(REPO / name, as_version=4).metadata.get("kernelspec", {})
-    assert (kernelspec.get("name"), kernelspec.get("display_name")) == setup_sh_kernel(), (
-        f"{name}'s kernelspec {kernelspec} should be the kernel setup.sh registers"
+    assert (kernelspec.get("name"), kernelspec.get("display_name")) == (kernel.KERNEL_NAME, kernel.DISPLAY_NAME), (
+        f"{name}'s kernelspec {kernelspec} should be the kernel setup.sh registers (kit/kernel.py)"
     )
 
 
 def test_notebook_setup_and_readme_name_one_kernel():
-    name, display_name = setup_sh_kernel()
+    # The display name names the kit's folder: the notebook and the README give the same example.
+    name, example = kernel.KERNEL_NAME, kernel.display_name(Path.home() / "cs231n" / "softmax-kit")
     notebook = read_notebook()
-    kernelspec = notebook.metadata.get("kernelspec", {})
-    assert (kernelspec.get("name"), kernelspec.get("display_name")) == (name, display_name), (
-        f"the notebook's kernelspec {kernelspec} should be the kernel setup.sh registers: {name!r}, {display_name!r}"
-    )
     text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
     readme = (REPO / "README.md").read_text()
     for where, words in (("the notebook's text", text), ("README.md", readme)):
-        assert f"**{display_name}** (" in words and name in words, (
-            f"{where} should name the kernel {display_name!r} ({name})"
+        assert f"**{example}**" in words and f"`{name}`" in words, (
+            f"{where} should name the kernel {example!r} ({name})"
         )
         others = {"Python 3 (ipykernel)", "python3 kernel"} & set(
             re.findall(r"Python 3 \(ipykernel\)|python3 kernel", words)
@@ -120,3 +115,7 @@ def test_notebook_stops_before_training_on_a_diagnosed_mistake(small_synthetic_d
     assert "stopping before training" in message and "[reg-missing-in-gradient]" in message, message[-2000:]
     train = next(cell for cell in notebook.cells if cell.get("id") == "train")
     assert train.execution_count is None and not train.outputs, "the training cell ran"
+    # The comparison of the two versions says so itself, in its own cell (not only in the verdicts below).
+    shown = printed(next(cell for cell in notebook.cells if cell.get("id") == "vectorized"))
+    gradient = next(line for line in shown.splitlines() if line.startswith("gradient:"))
+    assert "FAIL: the two versions disagree" in gradient, shown

@@ -18,13 +18,16 @@ import pytest
 import submit
 from instructor import REPO_ROOT, markers
 from instructor.grading.submission import read_submission
+from kit import stubs
 
 REPO = REPO_ROOT
 PY_FILES = ("classifiers/softmax.py", "classifiers/linear_classifier.py")
 NOTEBOOK = "assignment.ipynb"
 # What a refusal must name: the run-all menu item (JupyterLab 4, Notebook 7) and the README's headless command.
 JUPYTERLAB_MENU = "Kernel > Restart Kernel and Run All Cells…"
+COLAB_MENU = "Runtime > Restart session and run all"
 HEADLESS = "nbconvert --to notebook --execute --inplace assignment.ipynb"
+NOT_IN_ONE_GO = "was not run from the top in one go"
 
 
 def run_all(notebook: dict) -> dict:
@@ -86,8 +89,10 @@ def test_the_grader_finds_every_graded_file_in_the_zip(tmp_path):
 
 
 def test_stubs_are_spelled_as_the_release_writes_them():
-    assert markers.CODE_STUB[-1] == submit.STUB_LINE
-    assert submit.ANSWER_STUB == markers.ANSWER_STUB
+    assert markers.CODE_STUB == (stubs.CODE_STUB_MARK, stubs.STUB_LINE)
+    assert stubs.ANSWER_STUB == markers.ANSWER_STUB
+    released = markers.transform_notebook((REPO / NOTEBOOK).read_text(), NOTEBOOK, strip=True)
+    assert stubs.NOTEBOOK_STUB_START in released
 
 
 def test_a_cell_tagged_raises_exception_may_show_its_error(tmp_path, capsys):
@@ -121,7 +126,17 @@ def test_a_colab_notebook_is_judged_by_its_run_timestamps(tmp_path, capsys):
     assert status == 0, capsys.readouterr().err
     code_cells(notebook)[3]["metadata"]["executionInfo"]["timestamp"] = 1_800_000_000_000  # re-run later
     err = assert_refused(make_kit(tmp_path / "again", notebook), tmp_path / "again", capsys)
-    assert "ran before the cells above it" in err
+    assert NOT_IN_ONE_GO in err and "ran before the cell above it" in err
+    assert COLAB_MENU in err and JUPYTERLAB_MENU not in err, "a Colab notebook needs Colab's menu only"
+
+
+def test_a_colab_notebook_without_run_times_is_refused(tmp_path, capsys):
+    notebook = solved_notebook()
+    notebook["metadata"]["colab"] = {"provenance": []}
+    for cell in code_cells(notebook):
+        cell["execution_count"] = None
+    err = assert_refused(make_kit(tmp_path, notebook), tmp_path, capsys)
+    assert "no code cell has been run yet" in err and COLAB_MENU in err
 
 
 # --- unfinished or unrun work is refused ------------------------------------
@@ -138,9 +153,9 @@ def test_submit_refuses_a_notebook_that_has_not_been_run_and_says_how(tmp_path, 
     for cell in code_cells(notebook):
         cell["execution_count"], cell["outputs"] = None, []
     err = assert_refused(make_kit(tmp_path, notebook), tmp_path, capsys)
-    assert "has not been run to the end" in err and "no code cell has been run yet" in err
+    assert NOT_IN_ONE_GO in err and "no code cell has been run yet" in err
     assert "JupyterLab 4 and Notebook 7: " + JUPYTERLAB_MENU in err, err
-    assert HEADLESS in err and "VS Code" in err and "Colab" in err
+    assert HEADLESS in err and "VS Code" in err
 
 
 def test_submit_refuses_a_partial_run(tmp_path, capsys):
@@ -159,7 +174,49 @@ def test_submit_refuses_cells_run_out_of_order(tmp_path, capsys):
     cells = code_cells(notebook)
     cells[4]["execution_count"] = len(cells) + 1
     err = assert_refused(make_kit(tmp_path, notebook), tmp_path, capsys)
-    assert "ran before the cells above it" in err and JUPYTERLAB_MENU in err
+    assert NOT_IN_ONE_GO in err and f"execution count {len(cells) + 1} where a run from the top gives 5" in err
+    assert JUPYTERLAB_MENU in err
+
+
+def test_submit_refuses_counts_in_order_with_a_gap(tmp_path, capsys):
+    # The notebook: 1 to 6, then 13 to 25, after re-running cells by hand.
+    notebook = solved_notebook()
+    for cell in code_cells(notebook)[6:]:
+        cell["execution_count"] += 6
+    err = assert_refused(make_kit(tmp_path, notebook), tmp_path, capsys)
+    assert NOT_IN_ONE_GO in err and "shows execution count 13 where a run from the top gives 7" in err, err
+    assert err.count("run from the top gives") == 1, "one gap is one problem, not one per cell after it"
+
+
+def test_submit_refuses_a_run_all_without_a_restart(tmp_path, capsys):
+    # Run All again in the same kernel: in order, without gaps, but not from 1.
+    notebook = solved_notebook()
+    for cell in code_cells(notebook):
+        cell["execution_count"] += 30
+    err = assert_refused(make_kit(tmp_path, notebook), tmp_path, capsys)
+    assert "shows execution count 31 where a run from the top gives 1" in err, err
+
+
+def test_a_refusal_says_how_to_run_all_once_with_the_readmes_command(tmp_path, capsys):
+    notebook = solved_notebook()
+    cells = code_cells(notebook)
+    cells[5]["outputs"].append({"output_type": "error", "ename": "ValueError", "evalue": "oops", "traceback": []})
+    cells[6]["execution_count"] = None
+    kit = make_kit(tmp_path, notebook)
+    (kit / ".venv" / "bin").mkdir(parents=True)
+    (kit / ".venv" / "bin" / "python").touch()
+    err = assert_refused(kit, tmp_path, capsys)
+    assert "shows an error" in err and NOT_IN_ONE_GO in err
+    assert err.count(JUPYTERLAB_MENU) == 1 and err.count(HEADLESS) == 1, err
+    assert "run `.venv/bin/python submit.py` again" in err and "`.venv/bin/python submit.py --unfinished`" in err
+
+
+def test_in_colab_a_refusal_gives_colabs_command(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(submit, "in_colab", lambda: True)
+    notebook = solved_notebook()
+    code_cells(notebook)[2]["execution_count"] = None
+    err = assert_refused(make_kit(tmp_path, notebook), tmp_path, capsys)
+    assert COLAB_MENU in err and "run `!python submit.py` again" in err and ".venv" not in err, err
 
 
 def test_submit_refuses_a_notebook_with_an_error_output(tmp_path, capsys):
@@ -203,6 +260,19 @@ def test_submit_refuses_a_stub_left_in_a_classifier(tmp_path, capsys):
     )
     err = assert_refused(kit, tmp_path, capsys)
     assert "classifiers/linear_classifier.py:" in err and "--unfinished" in err
+
+
+def test_submit_refuses_a_python_file_that_does_not_parse_naming_file_and_line(tmp_path, capsys):
+    kit = make_kit(tmp_path)
+    path = kit / "classifiers/softmax.py"
+    lines = path.read_text().splitlines(keepends=True)
+    broken = next(number for number, line in enumerate(lines, 1) if "rows = np.arange(num_train)" in line)
+    lines[broken - 1] = lines[broken - 1].replace("rows = np.arange(num_train)", "rows = = np.arange(num_train)")
+    path.write_text("".join(lines))
+    err = assert_refused(kit, tmp_path, capsys)
+    assert f"classifiers/softmax.py, line {broken}: invalid syntax" in err and "rows = = np.arange" in err, err
+    status, out = submit_kit(kit, tmp_path, "--unfinished")  # the deadline: in it goes, with the warning
+    assert status == 0 and out.exists() and "does not parse" in capsys.readouterr().err
 
 
 def test_unfinished_hands_in_anyway_and_lists_the_problems(tmp_path, capsys):
