@@ -2,7 +2,7 @@ r"""Name the mistake in a softmax loss: `diagnose_loss(loss_fn)` returns finding
 
     from diagnose import diagnose_loss
     for finding in diagnose_loss(softmax_loss_vectorized):
-        print(finding)  # [reg-missing-in-gradient] with X = 0, reg = 0.5 should add 2 * reg * W to dW, ...
+        print(finding)  # [reg-missing-in-gradient] on a probe with X = 0 and reg = 0.5, reg should add ...
 
 `loss_fn` has the signature of `softmax_loss_naive` / `softmax_loss_vectorized`:
 W (D, C), X (N, D), y (N,), reg -> (loss, dW). An empty list means nothing

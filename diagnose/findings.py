@@ -39,6 +39,10 @@ class Report:
         head = f"{self.name}: {'PASS' if self.passed else 'FAIL'}"
         return "\n".join([head, *(f"  {finding}" for finding in self.findings)])
 
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        """IPython's plain text (a notebook saved as text, a terminal): what print() shows."""
+        printer.text(str(self))
+
     def _repr_html_(self) -> str:
         rows = [(self.name, "PASS: no mistake found" if self.passed else "FAIL")]
         return verdict_table(rows + [(finding.code, finding.message) for finding in self.findings], self.passed)

@@ -310,7 +310,7 @@ def _diagnose_penalty(found: dict, no_data: _Result, with_reg: _Result, W: np.nd
     W64 = W.astype(np.float64)
     size = reg * float(np.sum(W64 * W64))
     added = with_reg.loss - no_data.loss
-    where = f"with X = 0, reg = {reg} should add reg * sum(W**2) = {size:.6g} to the loss"
+    where = f"on a probe with X = 0 and reg = {reg}, reg should add reg * sum(W**2) = {size:.6g} to the loss"
     if _close(added, size, dtype):
         loss_half = False
     elif _close(added, 0.0, dtype):
@@ -335,7 +335,7 @@ def _diagnose_penalty(found: dict, no_data: _Result, with_reg: _Result, W: np.nd
     # Right, or off by the factor already found in the data gradient (e.g. all of dW negated).
     factors = {1.0} if grad_model is None else {1.0, grad_model(no_data.num_train)}
     gwhere = (
-        f"with X = 0, reg = {reg} should add 2 * reg * W to dW, {_fmt(penalty_grad[0])} in row 0; "
+        f"on a probe with X = 0 and reg = {reg}, reg should add 2 * reg * W to dW, {_fmt(penalty_grad[0])} in row 0; "
         f"it added {_fmt(added_grad[0])}"
     )
     right = k is not None and any(_close(k, f, dtype) for f in factors)

@@ -124,6 +124,14 @@ def test_a_report_says_pass_or_fail_with_the_findings_in_text_and_html():
     assert passed and str(passed) == "softmax_loss_naive: PASS" and "PASS" in passed._repr_html_()
 
 
+def test_a_report_reads_the_same_as_plain_text_in_ipython_as_printed():
+    # What a notebook saved as text, or a terminal, shows of display(report): its lines, not the dataclass.
+    from IPython.lib.pretty import pretty
+
+    report = diagnose.Report("softmax_loss_naive", [Finding("reg-missing-in-loss", "add reg * np.sum(W * W)")])
+    assert pretty(report) == str(report) and pretty(report).startswith("softmax_loss_naive: FAIL")
+
+
 def test_a_diagnosis_that_runs_too_long_is_given_up_not_waited_for(monkeypatch):
     # tests/conftest.py diagnoses a failing test's loss under an alarm: a loss that
     # hangs on the diagnosis's inputs leaves the test's own message as it was.

@@ -30,6 +30,8 @@ NAIVE_VS_VECTORIZED_TOL = 1e-10
 # (the cs231n "this is right" line).
 FINITE_DIFFERENCE_RTOL = 1e-7
 FINITE_DIFFERENCE_ATOL_PER_UNIT_LOSS = 1e-9
+# Which of the two is wrong: each test of one function alone says, and so does diagnose.
+WHICH_ONE = "; the tests of each function alone (and diagnose.report_loss) say which one is wrong"
 FINITE_DIFFERENCE_ENTRIES = 12  # entries of W checked per example (all of them when W has no more)
 # exp(800) overflows float64 (its largest is about e^709.8) and exp(-800) underflows to 0.
 GAP = 800.0
@@ -261,9 +263,15 @@ def test_vectorized_matches_naive(problem, reg):
     loss_vec, dW_vec = softmax_loss_vectorized(W, X, y, reg)
     assert_computed(softmax_loss_naive, loss_naive)
     assert loss_vec == pytest.approx(loss_naive, rel=NAIVE_VS_VECTORIZED_TOL), (
-        f"losses differ: naive {loss_naive!r}, vectorized {loss_vec!r}"
+        f"losses differ: naive {loss_naive!r}, vectorized {loss_vec!r}{WHICH_ONE}"
     )
-    np.testing.assert_allclose(dW_vec, dW_naive, rtol=NAIVE_VS_VECTORIZED_TOL, atol=1e-14)
+    np.testing.assert_allclose(
+        dW_vec,
+        dW_naive,
+        rtol=NAIVE_VS_VECTORIZED_TOL,
+        atol=1e-14,
+        err_msg=f"vectorized dW (actual) differs from naive dW (desired){WHICH_ONE}",
+    )
 
 
 def test_vectorized_matches_naive_on_cifar_sized_rows():
@@ -274,8 +282,11 @@ def test_vectorized_matches_naive_on_cifar_sized_rows():
     loss_naive, dW_naive = softmax_loss_naive(W, X, y, 1e3)
     loss_vec, dW_vec = softmax_loss_vectorized(W, X, y, 1e3)
     assert_computed(softmax_loss_naive, loss_naive)
-    assert loss_vec == pytest.approx(loss_naive, rel=NAIVE_VS_VECTORIZED_TOL)
-    assert rel_error(dW_vec, dW_naive) < 1e-8
+    assert loss_vec == pytest.approx(loss_naive, rel=NAIVE_VS_VECTORIZED_TOL), (
+        f"on CIFAR-sized rows (D = 3073) the losses differ: naive {loss_naive!r}, vectorized {loss_vec!r}{WHICH_ONE}"
+    )
+    error = rel_error(dW_vec, dW_naive)
+    assert error < 1e-8, f"on CIFAR-sized rows (D = 3073) dW differs: relative error {error:.2e}{WHICH_ONE}"
 
 
 # --- numerical stability -------------------------------------------------
