@@ -16,7 +16,10 @@ timed out it is not called again ("timed out earlier in <test>"), so a
 submission that never returns is graded in seconds per entry point. Each
 test also has a budget for all of its calls together. A worker that dies or
 times out is killed with everything it started and a fresh one serves the
-next call.
+next call. A fresh worker first imports the student's files, one request
+each: a file whose import ends the process or never finishes is not
+imported again, and nothing in it is called again (every call would end the
+same way, one restart each).
 
 The proxies' and the calls' frames are hidden from pytest's tracebacks
 (`__tracebackhide__`): a failure shows the test's line and the student's
@@ -110,6 +113,7 @@ class Worker:
         )
         log.close()
         self.out = self.process.stdout.fileno()
+        self.imported: set[str] = set()  # the student's modules this worker has imported
         os.set_blocking(self.process.stdin.fileno(), False)  # written only as the worker takes it in
         self.outgoing = memoryview(b"")  # requests not yet written
         self.pending = bytearray()  # bytes read and not yet taken as an answer
@@ -186,6 +190,7 @@ class Boundary:
     def __init__(self, config: dict):
         self.kit_exceptions: dict[str, type] = {}  # filled by remote_module
         self.classes: dict[str, type] = {}
+        self.modules: dict[str, str] = {}  # a student name -> its module (STUDENT_API), filled by remote_module
         self.configure(config)
 
     def configure(self, config: dict) -> None:
@@ -197,6 +202,7 @@ class Boundary:
         self.worker: Worker | None = None
         self.generation = 0
         self.timed_out: dict[str, str] = {}  # entry point -> the test it timed out in
+        self.broken: dict[str, str] = {}  # module -> why it cannot be imported (its import ended the worker)
         self.current_test = "collection"
         self.test_started = time.monotonic()
         self.test_used = 0.0
@@ -258,9 +264,10 @@ class Boundary:
         """
         __tracebackhide__ = True
         self._check_may_call(key)
+        worker = self._worker_with_imports(key)
+        self._check_may_call(key)  # its file may have just failed to import
         last = len(calls) - 1
         requests = [self._request({**header, "more": i < last}, args, kwargs) for i, (args, kwargs) in enumerate(calls)]
-        worker = self.ensure_worker()
         worker.send([frame for frame, _, _ in requests])
         values, first_error = [], None
         started = time.monotonic()
@@ -281,11 +288,23 @@ class Boundary:
             raise first_error
         return values
 
-    def _check_may_call(self, key: str) -> None:
-        """StudentTimeout if `key` timed out earlier or this test has used up its budget."""
+    def module_of(self, key: str) -> str | None:
+        """The student's module an entry point lives in: "Softmax.train" -> "classifiers.linear_classifier"."""
+        return self.modules.get(key.split(".", 1)[0].removesuffix("()"))
+
+    def check_entry(self, key: str) -> None:
+        """StudentTimeout if `key` timed out earlier; StudentCodeError if its file cannot be imported."""
         if key in self.timed_out:
             message = f"{key} timed out earlier (in {_public(self.timed_out[key])}) and is not called again"
             raise _for_student(StudentTimeout(message), "timeout", message, type="Timeout")
+        module = self.module_of(key)
+        if module in self.broken:
+            message = f"{key} is not called: {self.broken[module]}"
+            raise _for_student(StudentCodeError(message), "crash", message, type="Crash")
+
+    def _check_may_call(self, key: str) -> None:
+        """check_entry, and StudentTimeout if this test has used up its budget."""
+        self.check_entry(key)
         if self.test_budget - self.test_used <= 0:
             message = f"this test has used up its {self.test_budget:g} s for calls into your code"
             raise _for_student(StudentTimeout(message), "timeout", message, type="Timeout")
@@ -297,6 +316,65 @@ class Boundary:
         encoder = wire.Encoder(self._encode_object)
         body = {**header, "args": encoder.encode(list(args)), "kwargs": encoder.encode(dict(kwargs or {}))}
         return wire.frame_bytes(body, encoder), dict(enumerate(encoder.sources)), dict(enumerate(self._paths))
+
+    def _worker_with_imports(self, key: str) -> Worker:
+        """A worker that has imported the student's files (all but those that cannot be).
+
+        Each import is a request of its own, sent together, so a process that dies or
+        hangs says which file did it; that file is marked broken and a fresh worker
+        imports the rest. An import that raises is an ordinary answer: the calls raise it.
+        """
+        __tracebackhide__ = True
+        while True:
+            worker = self.ensure_worker()
+            todo = [m for m in dict.fromkeys(self.modules.values()) if m not in self.broken.keys() | worker.imported]
+            if not todo:
+                return worker
+            # Never "more": each answer is written at once, so the file that ends the process is the one named.
+            worker.send([wire.frame_bytes({"op": "import", "name": m}, wire.Encoder()) for m in todo])
+            timeout = min(self.timeout_for(key), self.test_budget - self.test_used)
+            started = time.monotonic()
+            for module in todo:
+                try:
+                    reply, _ = worker.answer(timeout)
+                except TimeoutError:
+                    if timeout < self.timeout_for(key):  # the test's budget ran out, not the import's time
+                        self.test_used += time.monotonic() - started
+                        self._replace(worker)
+                        message = f"this test used up its {self.test_budget:g} s for calls into your code"
+                        raise _for_student(StudentTimeout(message), "timeout", message, type="Timeout") from None
+                    why = f"importing it did not finish within {timeout:.3g} s (an infinite loop at import?)"
+                    self._mark_broken(worker, module, "timeout", why)
+                    break
+                except (wire.WireError, OSError) as error:
+                    self._mark_broken(
+                        worker,
+                        module,
+                        "crash",
+                        f"importing it ended the process running your code: {self._failure(worker, error)}",
+                    )
+                    break
+                worker.imported.add(module)
+                for stream, text in ((sys.stdout, reply.get("stdout")), (sys.stderr, reply.get("stderr"))):
+                    if isinstance(text, str) and text:  # what the import printed, as a call's output
+                        stream.write(text)
+            self.test_used += time.monotonic() - started
+
+    def _mark_broken(self, worker: Worker, module: str, kind: str, why: str) -> None:
+        path = module.replace(".", "/") + ".py"
+        self.broken[module] = f"{path} cannot be imported ({why}); nothing in it is called again"
+        self._incident(kind, f"import {path}", why)
+        self._replace(worker)
+
+    def _failure(self, worker: Worker, error: BaseException) -> str:
+        """Why a worker's answer could not be read: how it ended, or what it sent."""
+        try:  # a worker that exits closes its output a moment before it can be seen to have exited
+            worker.process.wait(timeout=EXIT_GRACE)
+        except subprocess.TimeoutExpired:
+            pass
+        if worker.process.poll() is not None:
+            return worker.describe_exit()
+        return f"it sent something unreadable ({error})"
 
     def _next_answer(self, worker: Worker, key: str, since: float) -> tuple[dict, list[bytes]]:
         """The worker's next answer for `key`, within the call's own timeout and what is left of the test's
@@ -319,14 +397,9 @@ class Boundary:
             self._incident("timeout", key, message)
             raise _for_student(StudentTimeout(message), "timeout", message, type="Timeout") from None
         except (wire.WireError, OSError) as error:
-            try:  # a worker that exits closes its output a moment before it can be seen to have exited
-                worker.process.wait(timeout=EXIT_GRACE)
-            except subprocess.TimeoutExpired:
-                pass
+            why = self._failure(worker, error)
             self.test_used += time.monotonic() - since
-            alive = worker.process.poll() is None
             self._replace(worker)
-            why = worker.describe_exit() if not alive else f"it sent something unreadable ({error})"
             said = f"the process running your code failed during {key}: {why}"
             self._incident("crash", key, said)
             raise _for_student(
@@ -438,10 +511,10 @@ class RemoteFunction:
 
     def __call__(self, *args, **kwargs):
         __tracebackhide__ = True
-        if self._helper and args and isinstance(args[0], str) and args[0] in self._boundary.timed_out:
+        if self._helper and args and isinstance(args[0], str):
             # A helper runs the entry point its first argument names (diagnosis("softmax_loss_naive")):
-            # one that timed out is not run again, by a helper either.
-            self._boundary._check_may_call(args[0])
+            # one that timed out, or whose file cannot be imported, is not run again, by a helper either.
+            self._boundary.check_entry(args[0])
         return self._boundary.call(self.__name__, {"op": "call", "name": self.__name__}, args, kwargs)
 
     def many(self, calls: list[tuple]) -> list:
@@ -529,6 +602,7 @@ def remote_module(student_code: types.ModuleType, boundary: Boundary) -> types.M
     module.__file__ = student_code.__file__
     module.STUDENT_API, module.HELPERS = student_code.STUDENT_API, student_code.HELPERS
     classes: dict[str, type] = {}
+    boundary.modules = {name: module_name for name, (module_name, _, _) in student_code.STUDENT_API.items()}
     for name, (_, kind, base) in student_code.STUDENT_API.items():
         if kind == "function":
             setattr(module, name, RemoteFunction(boundary, name))

@@ -443,6 +443,19 @@ def test_os_exit_at_import_costs_only_the_tests_needing_that_file(graded):
     assert any("exited with code 0" in message for message in lost.values())
 
 
+def test_a_file_whose_import_ends_the_process_is_imported_once_not_once_per_call(graded):
+    # Every call into such a file would end the same way: a restart each, hundreds per submission.
+    for case, path in (
+        ("os._exit at import", "classifiers/linear_classifier.py"),
+        ("attack: forges the report channel", "classifiers/softmax.py"),
+    ):
+        incidents = graded[case].incidents
+        assert [i["entry"] for i in incidents].count(f"import {path}") == 1, incidents
+        assert len(incidents) <= 6, [(i["entry"], i["test"]) for i in incidents]
+        lost = failed(graded[case])
+        assert any(f"{path} cannot be imported" in message for message in lost.values()), case
+
+
 @pytest.mark.parametrize(
     "threat,why",
     [
