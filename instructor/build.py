@@ -32,6 +32,7 @@ from pathlib import Path, PurePosixPath
 
 from instructor import REPO_ROOT
 from instructor.markers import BEGIN, END, MarkerError, check_python, find_regions, strip_python, transform_notebook
+from kit.stubs import function_spans, holder
 
 # The folder is the rule: everything only the instructor has lives in these
 # folders, and the student's kit is everything else git knows about.
@@ -277,22 +278,10 @@ def _python_regions(path: str, text: str) -> list[str]:
     regions = find_regions(text.splitlines(keepends=True), path + ":{line}")
     if not regions:
         return []
-    functions: list[tuple[int, int, str]] = []  # (first line, last line, qualified name)
-
-    def visit(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                name = prefix + child.name
-                if not isinstance(child, ast.ClassDef):
-                    functions.append((child.lineno, child.end_lineno or child.lineno, name))
-                visit(child, name + ".")
-
-    visit(ast.parse(text, path), "")
+    functions = function_spans(ast.parse(text, path))
     counts: dict[str, int] = {}
     for region in regions:
-        line = region.begin + 1
-        holders = [f for f in functions if f[0] <= line <= f[1]]
-        name = max(holders)[2] if holders else "module level"  # the innermost: the latest start
+        name = holder(functions, region.begin + 1)
         counts[name] = counts.get(name, 0) + 1
     return [f"- `{path}`, `{name}`" + (f" ({count} places)" if count > 1 else "") for name, count in counts.items()]
 

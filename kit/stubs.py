@@ -42,9 +42,14 @@ def python_stubs(text: str, path: str) -> list[Stub]:
     Raises SyntaxError when `text` does not parse (the caller says so: a file
     that does not parse is not handed in either).
     """
-    tree = ast.parse(text, path)  # first: a file that does not parse says so, stubs or not
+    functions = function_spans(ast.parse(text, path))  # first: a file that does not parse says so
     lines = [number for number, line in enumerate(text.splitlines(), 1) if line.strip() == STUB_LINE]
-    functions: list[tuple[int, int, str]] = []  # (first line, last line, qualified name)
+    return [Stub(holder(functions, number), f"{path}:{number}", STUB_LINE) for number in lines]
+
+
+def function_spans(tree: ast.AST) -> list[tuple[int, int, str]]:
+    """(first line, last line, qualified name) of every function and method in `tree`: "Softmax.train"."""
+    functions: list[tuple[int, int, str]] = []
 
     def visit(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
@@ -55,12 +60,13 @@ def python_stubs(text: str, path: str) -> list[Stub]:
                 visit(child, name + ".")
 
     visit(tree, "")
-    stubs = []
-    for number in lines:
-        holders = [f for f in functions if f[0] <= number <= f[1]]
-        name = max(holders)[2] if holders else "module level"  # the innermost: the latest start
-        stubs.append(Stub(name, f"{path}:{number}", STUB_LINE))
-    return stubs
+    return functions
+
+
+def holder(functions: list[tuple[int, int, str]], line: int) -> str:
+    """The name of the innermost function (of `function_spans`) holding `line`, or "module level"."""
+    holders = [f for f in functions if f[0] <= line <= f[1]]
+    return max(holders)[2] if holders else "module level"  # the innermost: the latest start
 
 
 def cell_text(cell: dict) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -35,17 +34,9 @@ import pytest
 
 import submit
 from instructor import REPO_ROOT, release
+from instructor.tests.chromium import chromium_or_skip, launch
 from tests.test_notebook import SMALL_RUN, SYNTHETIC_TEST, SYNTHETIC_TRAIN, parameters_index
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SERVER_START_TIMEOUT_S = 60  # JupyterLab starts in a few seconds; a loaded CI machine is slower
 PAGE_TIMEOUT_MS = 60_000  # loading the JupyterLab page and its kernel
 RUN_TIMEOUT_S = 150  # the whole small run takes ~15 s in nbclient; the browser adds little
@@ -59,14 +50,6 @@ NUM_GRADIENT_CHECKS = 2
 MIN_FIGURES = 5  # training images, mean image, gradient check, loss curve, search grid, ...
 # After the kernel is idle, how long JupyterLab may take to write its info into the notebook.
 SETTLE_S = 3
-
-
-def chromium_or_skip() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.skip("Chromium is not installed (apt-get install -y chromium); .ci/run installs it")
-    pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (requirements.txt)")
-    return path
 
 
 def free_port() -> int:
@@ -204,7 +187,7 @@ def wait_for_run_all(page, shot: Path) -> None:
 
 @pytest.mark.slow
 def test_solved_notebook_runs_in_jupyterlab_in_headless_chromium(tmp_path):
-    chromium = chromium_or_skip()
+    chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
     from data.get_cifar10 import make_synthetic_cifar10
@@ -217,7 +200,7 @@ def test_solved_notebook_runs_in_jupyterlab_in_headless_chromium(tmp_path):
     )
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            browser = launch(playwright)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(PAGE_TIMEOUT_MS)
             page.goto(url)
@@ -265,7 +248,7 @@ def test_solved_notebook_runs_in_jupyterlab_in_headless_chromium(tmp_path):
 def test_released_notebooks_open_unmodified_in_jupyterlab(tmp_path):
     # As setup.sh leaves a kit: its kernel registered in its .venv (here a stand-in
     # prefix) and named in its notebooks (kit/kernel.py). Then nothing is modified on opening.
-    chromium = chromium_or_skip()
+    chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
     from instructor.build import build_kit, write_files
@@ -282,7 +265,7 @@ def test_released_notebooks_open_unmodified_in_jupyterlab(tmp_path):
     seen = {}
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            browser = launch(playwright)
             for name in kernel.NOTEBOOKS:
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 page.set_default_timeout(PAGE_TIMEOUT_MS)

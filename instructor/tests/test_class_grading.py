@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import pytest
 from instructor import REPO_ROOT
 from instructor.grading import rubric, sandbox, suite
 from instructor.grading.bundle import build_bundle
+from instructor.tests.chromium import chromium_or_skip, launch
 from instructor.tests.class_fixtures import (
     Submission,
     canvas_export,
@@ -40,15 +40,6 @@ pytestmark = pytest.mark.slow  # two exports of a dozen graded in the sandbox: a
 
 SOFTMAX, LINEAR = "classifiers/softmax.py", "classifiers/linear_classifier.py"
 SYNTAX_ERROR = rubric.edit(rubric.VECTORIZED, "rows = np.arange(num_train)\n", "rows = = 1\n")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def mistakes(*names: str) -> list:
@@ -279,15 +270,14 @@ def test_feedback_files_explain_the_mistakes_and_hold_nothing_of_the_hidden_test
 
 
 def test_the_report_opens_in_chromium_from_disk_and_fetches_nothing(graded):
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("Chromium is not installed (apt-get install -y chromium); .ci/run installs it")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+    chromium_or_skip()
+    from playwright import sync_api
+
     page_path = graded["gradescope"]["out"] / "report" / "index.html"
     screenshot = page_path.with_name("screenshot.png")
     requested = []
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.on("request", lambda request: requested.append(request.url))
