@@ -40,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +57,7 @@ SHORT_HASH = 12  # hex digits of a hash shown to a reader
 CODES_FILE = "diagnose/codes.py"  # the diagnosis codes and the sentence a student reads for each
 CACHE_ENV = "SOFTMAX_KIT_CACHE"  # a folder for cached bundles (default: $XDG_CACHE_HOME/softmax-kit/bundles)
 CACHE_KEEP = 5  # cached bundles kept; the least recently used beyond these are removed
+STALE_LOCK_SECONDS = 3600  # a removed bundle's lock file is removed this long after its last use
 NOT_IN_A_BUNDLE = ("instructor/tests/", "instructor/benchmarks/", ".ci/")  # edits here keep the cached bundle
 
 
@@ -324,6 +326,12 @@ def _prune(cache: Path, keep: str) -> None:
             except BlockingIOError:
                 continue  # another grader is building or reading it
             shutil.rmtree(old, ignore_errors=True)  # its empty lock file stays: another may be waiting on it
+    for lock_file in cache.glob("*.lock"):  # ... until it is old: no grader waits an hour on a lock
+        try:
+            if not lock_file.with_suffix("").exists() and time.time() - lock_file.stat().st_mtime > STALE_LOCK_SECONDS:
+                lock_file.unlink()
+        except OSError:
+            pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import subprocess
+import time
 
 import pytest
 
 from instructor import REPO_ROOT
 from instructor.grading import bundle as bundle_module
-from instructor.grading.bundle import CACHE_ENV, CACHE_KEEP, Bundle, cache_root, cached_bundle, content_hash, provenance
+from instructor.grading.bundle import (
+    CACHE_ENV,
+    CACHE_KEEP,
+    STALE_LOCK_SECONDS,
+    Bundle,
+    cache_root,
+    cached_bundle,
+    content_hash,
+    provenance,
+)
 
 MANIFEST = {"tests": ["tests/test_x.py::test_y"], "points": {"tests/test_x.py::test_y": 100}}
 
@@ -132,6 +143,15 @@ def test_the_cache_keeps_the_most_recently_used_bundles(tmp_path, builds):
         roots.append(cached_bundle(repo, cache).root)
     kept = {p for p in cache.iterdir() if p.is_dir()}
     assert kept == set(roots[-CACHE_KEEP:])
+    # The lock files of removed bundles go too, once nobody can be waiting on them.
+    assert {p.stem for p in cache.glob("*.lock")} >= {p.name for p in roots}
+    hour_ago = time.time() - STALE_LOCK_SECONDS - 1
+    for lock in cache.glob("*.lock"):
+        os.utime(lock, (hour_ago, hour_ago))
+    (repo / "README.md").write_text("# kit, once more\n")
+    removed_earlier = {p.stem for p in cache.glob("*.lock")} - {p.name for p in cache.iterdir() if p.is_dir()}
+    cached_bundle(repo, cache)  # removes one more bundle, whose lock stays for now
+    assert removed_earlier and removed_earlier.isdisjoint(p.stem for p in cache.glob("*.lock"))
 
 
 def test_the_cache_lives_where_the_environment_says(tmp_path, monkeypatch):
