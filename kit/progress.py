@@ -33,6 +33,8 @@ REDRAW_SECONDS = 0.2
 
 def _notebook_display():
     """IPython's `display` when running in a Jupyter kernel (Lab, Notebook, VS Code, Colab), else None."""
+    if "IPython" not in sys.modules:  # a kernel imported it long ago: not in one (and no 0.1 s import for pytest)
+        return None
     try:
         from IPython import get_ipython
         from IPython.display import display
