@@ -37,6 +37,7 @@ on the control pipe, then {"pid": ...} for each child it starts.
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib.abc
 import json
 import os
@@ -120,6 +121,10 @@ def pytest_runtestloop(session) -> bool | None:
     control_out.write(json.dumps({"e": "ready", "ids": ids, "collect_errors": _collect_errors}) + "\n")
     # Children are reaped by the kernel: the grader watches each one itself (instructor/grading/harness.py).
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    # What the parent holds (pytest, NumPy, Hypothesis, the tests) is never collected again: a
+    # child's garbage collections skip it, and do not copy its memory by touching it.
+    gc.collect()
+    gc.freeze()
     for line in control_in:
         request = json.loads(line)
         sys.stdout.flush()  # nothing buffered here may be written again by a child
