@@ -15,7 +15,8 @@ Which side each module is on:
         harness.py         runs one submission's graded tests, within its time bound
         harness_plugin.py  the pytest plugin inside the harness: swaps in the boundary
         student_view.py    what a student reads of a failing test (in the harness)
-        boundary.py        the proxies for the student's functions and classes; timeouts
+        remote.py          the proxies for the student's functions and classes the tests call
+        boundary.py        their calls, sent to the worker: timeouts, crashes, files that cannot import
         sandbox.py         bubblewrap, a separate user, or nothing (trusted), never silently
         mistakes.py        classic loss mistakes recognised exactly, so each is charged once
         reference.py       the independent softmax the hidden tests and mistakes.py compare with

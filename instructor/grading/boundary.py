@@ -1,9 +1,9 @@
-"""The harness's side of the boundary: student functions and classes as remote proxies.
+"""The harness's side of the boundary: calls into the student's code, run by the worker.
 
-In the grading harness (instructor/grading/harness_plugin.py) the module
-`tests.student_code` is replaced by `remote_module(...)`: the same names,
-but each call is sent as data to the worker process (instructor/grading/worker.py,
-inside the sandbox) and its answer comes back as data. For a test nothing
+In the grading harness the tests reach the student's names through proxies
+(instructor/grading/remote.py); each call they make is sent here as data to
+the worker process (instructor/grading/worker.py, inside the sandbox) and
+its answer comes back as data. For a test nothing
 changes: arguments the call modified are modified here too, an array the
 call returned that is (a view of) an argument is one here too, what the call
 printed is printed here, and an error it raised is raised here with the
@@ -34,7 +34,6 @@ import signal
 import subprocess
 import sys
 import time
-import types
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +73,27 @@ def _for_student(error: BaseException, kind: str, message: str, **data) -> BaseE
     """
     error.student_error = {"kind": kind, "message": message, **data}
     return error
+
+
+METHOD = object()  # what a getattr returns for a bound method: remote.py calls it through RemoteMethod
+LOST_OBJECT = (
+    "this object was lost: the process running your code was restarted after a timeout or a crash earlier in this test"
+)
+
+
+class Handle:
+    """An object that lives in the worker, known here by its handle and the worker it lives in
+    (its generation): remote.py's RemoteObject."""
+
+    _handle: int
+    _generation: int
+
+    @classmethod
+    def _from_handle(cls, handle: int, generation: int):
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "_handle", handle)
+        object.__setattr__(obj, "_generation", generation)
+        return obj
 
 
 class RemoteTraceback(Exception):
@@ -189,7 +209,8 @@ class Boundary:
 
     def __init__(self, config: dict):
         self.kit_exceptions: dict[str, type] = {}  # filled by remote_module
-        self.classes: dict[str, type] = {}
+        self.classes: dict[str, type] = {}  # the student's classes as Handle subclasses, filled by remote_module
+        self.object_class: type = Handle  # an object of a class not among them
         self.modules: dict[str, str] = {}  # a student name -> its module (STUDENT_API), filled by remote_module
         self.configure(config)
 
@@ -470,9 +491,9 @@ class Boundary:
     # --- values that are not plain data ---------------------------------------------------
 
     def _encode_object(self, value, encoder: wire.Encoder):
-        if isinstance(value, RemoteObject):
+        if isinstance(value, Handle):
             if value._generation != self.generation:
-                raise StudentCodeError(_LOST)
+                raise StudentCodeError(LOST_OBJECT)
             return {"$": "object", "h": value._handle}
         if isinstance(value, os.PathLike):
             path = Path(value)
@@ -486,144 +507,8 @@ class Boundary:
     def _decode_object(self, value: dict, decoder: wire.Decoder):
         tag = value.get("$")
         if tag == "object":
-            cls = self.classes.get(str(value.get("class")), RemoteObject)
+            cls = self.classes.get(str(value.get("class")), self.object_class)
             return cls._from_handle(int(value["h"]), self.generation)
         if tag == "method":
-            return _METHOD
+            return METHOD
         raise wire.WireError(f"an unexpected {tag!r} in a result")
-
-
-_METHOD = object()  # a bound method fetched with getattr: called through RemoteMethod
-_LOST = (
-    "this object was lost: the process running your code was restarted after a timeout or a crash earlier in this test"
-)
-
-
-# --- the proxies ------------------------------------------------------------------------------
-
-
-class RemoteFunction:
-    """A student function (or a kit helper that runs next to the student's code)."""
-
-    def __init__(self, boundary: Boundary, name: str, helper: bool = False):
-        self._boundary, self.__name__, self.__qualname__ = boundary, name, name
-        self._helper = helper
-
-    def __call__(self, *args, **kwargs):
-        __tracebackhide__ = True
-        if self._helper and args and isinstance(args[0], str):
-            # A helper runs the entry point its first argument names (diagnosis("softmax_loss_naive")):
-            # one that timed out, or whose file cannot be imported, is not run again, by a helper either.
-            self._boundary.check_entry(args[0])
-        return self._boundary.call(self.__name__, {"op": "call", "name": self.__name__}, args, kwargs)
-
-    def many(self, calls: list[tuple]) -> list:
-        """[self(*args) for args in calls], sent at once (Boundary.call_many); tests/answers.py's `answers`."""
-        __tracebackhide__ = True
-        header = {"op": "call", "name": self.__name__}
-        return self._boundary.call_many(self.__name__, header, [(tuple(args), {}) for args in calls])
-
-    def __repr__(self) -> str:
-        return f"<student function {self.__name__}>"
-
-
-class RemoteMethod:
-    def __init__(self, obj: RemoteObject, name: str):
-        self._obj, self.__name__ = obj, name
-
-    def __call__(self, *args, **kwargs):
-        __tracebackhide__ = True
-        obj = self._obj
-        key = f"{type(obj).__name__}.{self.__name__}"
-        return obj._boundary_call(key, {"op": "method", "name": self.__name__}, args, kwargs)
-
-
-class RemoteClassMeta(type):
-    """Calling the class makes the object in the worker; class attributes are class methods there."""
-
-    def __call__(cls, *args, **kwargs):
-        __tracebackhide__ = True
-        boundary = cls._boundary
-        return boundary.call(f"{cls.__name__}()", {"op": "new", "name": cls.__name__}, args, kwargs)
-
-    def __getattr__(cls, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        boundary = cls._boundary
-
-        def class_method(*args, **kwargs):
-            __tracebackhide__ = True
-            return boundary.call(
-                f"{cls.__name__}.{name}", {"op": "classmethod", "cls": cls.__name__, "name": name}, args, kwargs
-            )
-
-        class_method.__name__ = name
-        return class_method
-
-
-class RemoteObject(metaclass=RemoteClassMeta):
-    """An object that lives in the worker; attributes are fetched and set there."""
-
-    _boundary: Boundary
-
-    @classmethod
-    def _from_handle(cls, handle: int, generation: int):
-        obj = object.__new__(cls)
-        object.__setattr__(obj, "_handle", handle)
-        object.__setattr__(obj, "_generation", generation)
-        return obj
-
-    def _boundary_call(self, key: str, header: dict, args=(), kwargs=None):
-        __tracebackhide__ = True
-        boundary = type(self)._boundary
-        if self._generation != boundary.generation:
-            raise StudentCodeError(_LOST)
-        return boundary.call(key, {**header, "h": self._handle}, args, kwargs)
-
-    def __getattr__(self, name: str):
-        __tracebackhide__ = True
-        if name.startswith("_"):
-            raise AttributeError(name)
-        value = self._boundary_call(f"{type(self).__name__}.{name}", {"op": "getattr", "name": name})
-        return RemoteMethod(self, name) if value is _METHOD else value
-
-    def __setattr__(self, name: str, value) -> None:
-        __tracebackhide__ = True
-        self._boundary_call(f"{type(self).__name__}.{name}", {"op": "setattr", "name": name}, (value,))
-
-    def __repr__(self) -> str:
-        return f"<student {type(self).__name__} object>"
-
-
-def remote_module(student_code: types.ModuleType, boundary: Boundary) -> types.ModuleType:
-    """A stand-in for tests/student_code.py whose names call into the worker (of the submission
-    `boundary` is configured for: one module serves every submission a warm harness grades)."""
-    module = types.ModuleType(student_code.__name__, student_code.__doc__)
-    module.__file__ = student_code.__file__
-    module.STUDENT_API, module.HELPERS = student_code.STUDENT_API, student_code.HELPERS
-    classes: dict[str, type] = {}
-    boundary.modules = {name: module_name for name, (module_name, _, _) in student_code.STUDENT_API.items()}
-    for name, (_, kind, base) in student_code.STUDENT_API.items():
-        if kind == "function":
-            setattr(module, name, RemoteFunction(boundary, name))
-        elif kind == "exception":
-            parent = getattr(sys.modules["builtins"], base or "Exception", Exception)
-            exc_type = type(name, (parent,), {"__module__": "tests.student_code"})
-            boundary.kit_exceptions[name] = exc_type
-            setattr(module, name, exc_type)
-    for name, (_, kind, base) in student_code.STUDENT_API.items():
-        if kind == "class":
-            parents = (classes[base],) if base in classes else (RemoteObject,)
-            classes[name] = RemoteClassMeta(name, parents, {"_boundary": boundary, "__module__": "tests.student_code"})
-            setattr(module, name, classes[name])
-    boundary.classes = classes
-    for name in student_code.HELPERS:
-        setattr(module, name, RemoteFunction(boundary, name, helper=True))
-
-    def source_text(path: str) -> str:
-        """The student's file as text, read here (never run here)."""
-        return (Path(boundary.config["submission"]) / path).read_text(encoding="utf-8")
-
-    module.source_text = source_text
-    module.KIT_ROOT = student_code.KIT_ROOT
-    return module

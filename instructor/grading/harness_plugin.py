@@ -3,7 +3,7 @@
     python -m pytest -p instructor.grading.harness_plugin tests/...   (started by instructor/grading/harness.py)
 
 It replaces `tests.student_code` with the remote stand-in of
-instructor/grading/boundary.py before any test module is imported, so every
+instructor/grading/remote.py before any test module is imported, so every
 call into the student's code crosses the boundary to the sandboxed worker.
 No student code ever runs in this process: the tests, their comparisons and
 this report are the instructor's alone.
@@ -48,7 +48,8 @@ from pathlib import Path
 import pytest
 
 from instructor.grading import mistakes, student_view
-from instructor.grading.boundary import Boundary, remote_module
+from instructor.grading.boundary import Boundary
+from instructor.grading.remote import remote_module
 
 TEXT_LIMIT = 4000  # characters of one failure kept (the end: the error is there)
 PR_SET_PDEATHSIG = 1

@@ -589,7 +589,16 @@ def test_a_syntax_error_reads_as_the_students_own_error_with_their_lines(graded)
         text = test["output"]
         assert "Your code raised SyntaxError: invalid syntax" in text, text
         assert "classifiers/softmax.py, line" in text and "rows = = 1" in text and "^" in text
-        for grader in ("worker.py", "boundary.py", "mistakes.py", "/grader/", "instructor", str(REPO), "Traceback"):
+        for grader in (
+            "worker.py",
+            "boundary.py",
+            "remote.py",
+            "mistakes.py",
+            "/grader/",
+            "instructor",
+            str(REPO),
+            "Traceback",
+        ):
             assert grader not in text, f"{grader!r} in what the student reads:\n{text}"
     assert len(visible[0]["output"].splitlines()) < 15, visible[0]["output"]
     staff = [t["output"] for t in data["tests"] if t["visibility"] == "hidden"]
