@@ -1,4 +1,5 @@
-"""The instructor suite's cached bundles live in a folder of their own, removed at the end of the run."""
+"""The instructor suite's cached bundles live in a folder of their own, removed at the end of the run;
+the grading tests share one bundle built from this repository."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import os
 import shutil
 import tempfile
 
-from instructor.grading.bundle import CACHE_ENV
+import pytest
+
+from instructor import REPO_ROOT
+from instructor.grading.bundle import CACHE_ENV, build_bundle
 
 
 def pytest_configure(config):
@@ -14,3 +18,9 @@ def pytest_configure(config):
         folder = tempfile.mkdtemp(prefix="softmax-kit-bundles-")
         os.environ[CACHE_ENV] = folder
         config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+@pytest.fixture(scope="session")
+def bundle(tmp_path_factory):
+    """A grading bundle of this repository, built and gated once per run."""
+    return build_bundle(REPO_ROOT, tmp_path_factory.mktemp("bundle") / "b")
