@@ -14,7 +14,7 @@ from tests.student_code import OneVsRestLogistic, Softmax, train_recording_batch
 
 
 # Deliberately not imported from tests/test_linear_classifier.py: hidden tests
-# depend on no file a submission could rewrite (tests/test_instructor_grade.py
+# depend on no file a submission could rewrite (instructor/tests/test_grade.py
 # checks that rewriting a visible test file costs only that file's tests).
 def blobs(num_train=200, dim=10, num_classes=5, seed=11):
     rng = np.random.default_rng(seed)

@@ -1,5 +1,5 @@
 """Hidden tests for classifiers/softmax.py: the same properties on inputs the
-student has not seen, against an independent reference (tests/hidden/reference.py).
+student has not seen, against an independent reference (instructor/grading/reference.py).
 """
 
 import numpy as np

@@ -68,7 +68,7 @@ def solved_kit(root: Path, dataset_dir: Path) -> Path:
     notebook.cells.insert(
         parameters_index(notebook) + 1,
         nbformat.v4.new_code_cell(
-            "# Added by tests/test_instructor_browser.py: a small run on the stand-in.\n" + shrink
+            "# Added by instructor/tests/test_browser.py: a small run on the stand-in.\n" + shrink
         ),
     )
     nbformat.write(notebook, path)

@@ -2,7 +2,7 @@
 
 Fast and in-process: the recorder wraps plain Python loss functions here, as
 it wraps the remote ones in the grading harness. The sandboxed end-to-end
-check is the self-test's table in tests/test_instructor_grade.py.
+check is the self-test's table in instructor/tests/test_grade.py.
 """
 
 from decimal import Decimal

@@ -1,7 +1,7 @@
-"""Tests for benchmarks/row_blocked.py, the benchmark's row-blocked contender.
+"""Tests for instructor/benchmarks/row_blocked.py, the benchmark's row-blocked contender.
 
-That file solves the assignment, so the student kit leaves it out, and this
-test file with it (instructor.release drops tests/test_instructor_*.py).
+That file solves the assignment, so it lives under instructor/, which the
+student kit leaves out, with this test file.
 """
 
 import numpy as np
