@@ -47,5 +47,8 @@ TRAINING_CODES: dict[str, str] = {
 TEST_CODES: dict[str, str] = {
     "vectorized-has-loops": "`softmax_loss_vectorized` loops over examples or classes (for, while, a comprehension)",
     "predict-not-labels": "`predict` returns scores, probabilities or floats, not integer class labels",
-    "does-not-import": "a graded file does not import (a syntax or import error): every test that needs it fails",
+    "does-not-import": (
+        "a graded file does not import (a syntax or import error, or an import that ends the process): "
+        "every test that needs it fails"
+    ),
 }

@@ -433,8 +433,10 @@ NAMED_BY_TESTS = (
     ),
     ("predict-not-labels", "LinearClassifier.predict", HC + "test_predict_labels", PREDICT_SAYS),
 )
-# Errors a failing test's message shows when a graded file does not import.
+# Errors a failing test's message shows when a graded file does not import; and what the boundary
+# says of a file whose import ends the process running it (instructor/grading/boundary.py).
 IMPORT_ERRORS = ("SyntaxError", "IndentationError", "TabError", "ImportError", "ModuleNotFoundError")
+IMPORT_ENDS_THE_PROCESS = "cannot be imported (importing it"
 GRADED_FILES = (SOFTMAX, LINEAR)
 
 
@@ -445,7 +447,7 @@ def named_by_test(test_id: str, message: str) -> list[tuple[str, str]]:
         for code, where, pattern, says in NAMED_BY_TESTS
         if matches(test_id, pattern) and any(word in message for word in says)
     ]
-    if any(f"{error}:" in message for error in IMPORT_ERRORS):
+    if any(f"{error}:" in message for error in IMPORT_ERRORS) or IMPORT_ENDS_THE_PROCESS in message:
         files = [path for path in GRADED_FILES if path in message or path.rsplit("/", 1)[-1] in message]
         found += [("does-not-import", path) for path in files[:1]]
     return found

@@ -280,6 +280,7 @@ def test_a_file_whose_import_ends_the_process_is_imported_once_not_once_per_call
         assert len(incidents) <= 6, [(i["entry"], i["test"]) for i in incidents]
         lost = failed(graded[case])
         assert any(f"{path} cannot be imported" in message for message in lost.values()), case
+        assert ("does-not-import", path) in {(m.code, m.function) for m in graded[case].mistakes}, case
 
 
 @pytest.mark.parametrize(
