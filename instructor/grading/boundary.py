@@ -60,6 +60,19 @@ class StudentTimeout(StudentCodeError):
     """A call to the student's code did not return in time."""
 
 
+class StudentImportError(StudentCodeError, ImportError):
+    """A student's file cannot be imported: importing it ended the process running it, or never finished."""
+
+
+class _NoAnswer(Exception):
+    """The worker gave no answer (it has been replaced): kind "timeout" after `seconds` (`budget`: the
+    test's budget ran out first) or "crash" (`why` says how it ended)."""
+
+    def __init__(self, kind: str, why: str = "", seconds: float = 0.0, budget: bool = False):
+        super().__init__(kind)
+        self.kind, self.why, self.seconds, self.budget = kind, why, seconds, budget
+
+
 def _public(test_id: str) -> str:
     """A test's id for a message any student may read: a hidden test's id would name its cases."""
     return "a hidden test" if is_hidden(test_id) else test_id
@@ -133,7 +146,7 @@ class Worker:
         )
         log.close()
         self.out = self.process.stdout.fileno()
-        self.imported: set[str] = set()  # the student's modules this worker has imported
+        self.imported = False  # it has imported the student's files (Boundary._worker_with_imports)
         os.set_blocking(self.process.stdin.fileno(), False)  # written only as the worker takes it in
         self.outgoing = memoryview(b"")  # requests not yet written
         self.pending = bytearray()  # bytes read and not yet taken as an answer
@@ -212,6 +225,7 @@ class Boundary:
         self.classes: dict[str, type] = {}  # the student's classes as Handle subclasses, filled by remote_module
         self.object_class: type = Handle  # an object of a class not among them
         self.modules: dict[str, str] = {}  # a student name -> its module (STUDENT_API), filled by remote_module
+        self.module_order: list[str] = []  # those modules, each once, in the order they are imported
         self.configure(config)
 
     def configure(self, config: dict) -> None:
@@ -321,14 +335,13 @@ class Boundary:
         module = self.module_of(key)
         if module in self.broken:
             message = f"{key} is not called: {self.broken[module]}"
-            raise _for_student(StudentCodeError(message), "crash", message, type="Crash")
+            raise _for_student(StudentImportError(message), "crash", message, type="Crash")
 
     def _check_may_call(self, key: str) -> None:
         """check_entry, and StudentTimeout if this test has used up its budget."""
         self.check_entry(key)
         if self.test_budget - self.test_used <= 0:
-            message = f"this test has used up its {self.test_budget:g} s for calls into your code"
-            raise _for_student(StudentTimeout(message), "timeout", message, type="Timeout")
+            raise self._budget_spent()
 
     def _request(self, header: dict, args: tuple, kwargs: dict) -> tuple[bytes, dict, dict]:
         """One call as a frame, with the arrays it sends (by index: the call may change them, or return a
@@ -346,46 +359,55 @@ class Boundary:
         imports the rest. An import that raises is an ordinary answer: the calls raise it.
         """
         __tracebackhide__ = True
-        while True:
-            worker = self.ensure_worker()
-            todo = [m for m in dict.fromkeys(self.modules.values()) if m not in self.broken.keys() | worker.imported]
-            if not todo:
-                return worker
+        worker = self.ensure_worker()
+        while not worker.imported:
+            todo = [m for m in self.module_order if m not in self.broken]
             # Never "more": each answer is written at once, so the file that ends the process is the one named.
             worker.send([wire.frame_bytes({"op": "import", "name": m}, wire.Encoder()) for m in todo])
-            timeout = min(self.timeout_for(key), self.test_budget - self.test_used)
             started = time.monotonic()
             for module in todo:
                 try:
-                    reply, _ = worker.answer(timeout)
-                except TimeoutError:
-                    if timeout < self.timeout_for(key):  # the test's budget ran out, not the import's time
-                        self.test_used += time.monotonic() - started
-                        self._replace(worker)
-                        message = f"this test used up its {self.test_budget:g} s for calls into your code"
-                        raise _for_student(StudentTimeout(message), "timeout", message, type="Timeout") from None
-                    why = f"importing it did not finish within {timeout:.3g} s (an infinite loop at import?)"
-                    self._mark_broken(worker, module, "timeout", why)
-                    break
-                except (wire.WireError, OSError) as error:
-                    self._mark_broken(
-                        worker,
-                        module,
-                        "crash",
-                        f"importing it ended the process running your code: {self._failure(worker, error)}",
+                    reply, _ = self._await(worker, key, started)
+                except _NoAnswer as failure:
+                    if failure.budget:
+                        raise self._budget_spent() from None
+                    path = module.replace(".", "/") + ".py"
+                    why = (
+                        f"importing it did not finish within {failure.seconds:.3g} s (an infinite loop at import?)"
+                        if failure.kind == "timeout"
+                        else f"importing it ended the process running your code: {failure.why}"
                     )
+                    self.broken[module] = f"{path} cannot be imported ({why}); nothing in it is called again"
+                    self._incident(failure.kind, f"import {path}", why)
                     break
-                worker.imported.add(module)
-                for stream, text in ((sys.stdout, reply.get("stdout")), (sys.stderr, reply.get("stderr"))):
-                    if isinstance(text, str) and text:  # what the import printed, as a call's output
-                        stream.write(text)
-            self.test_used += time.monotonic() - started
+                now = time.monotonic()
+                self.test_used, started = self.test_used + now - started, now
+                self._echo(reply)  # what the import printed, as a call's output
+            else:
+                worker.imported = True
+            worker = self.ensure_worker()  # the same one, or the fresh one that replaced it
+        return worker
 
-    def _mark_broken(self, worker: Worker, module: str, kind: str, why: str) -> None:
-        path = module.replace(".", "/") + ".py"
-        self.broken[module] = f"{path} cannot be imported ({why}); nothing in it is called again"
-        self._incident(kind, f"import {path}", why)
+    def _await(self, worker: Worker, key: str, since: float) -> tuple[dict, list[bytes]]:
+        """The worker's next answer, within `key`'s own timeout and what is left of the test's budget.
+        _NoAnswer if it times out or fails: the time is counted and the worker replaced."""
+        __tracebackhide__ = True
+        own = self.timeout_for(key)
+        timeout = min(own, self.test_budget - self.test_used)
+        try:
+            return worker.answer(timeout)
+        except TimeoutError:
+            failure = _NoAnswer("timeout", seconds=timeout, budget=timeout < own)
+        except (wire.WireError, OSError) as error:
+            failure = _NoAnswer("crash", why=self._failure(worker, error))
+        except BaseException:
+            # Interrupted mid-request (a signal, an alarm): its answer may still come,
+            # and must never be read as the answer to the next request.
+            worker.kill()
+            raise
+        self.test_used += time.monotonic() - since
         self._replace(worker)
+        raise failure
 
     def _failure(self, worker: Worker, error: BaseException) -> str:
         """Why a worker's answer could not be read: how it ended, or what it sent."""
@@ -397,46 +419,43 @@ class Boundary:
             return worker.describe_exit()
         return f"it sent something unreadable ({error})"
 
+    def _budget_spent(self, during: str = "") -> StudentTimeout:
+        message = f"this test used up its {self.test_budget:g} s for calls into your code" + during
+        return _for_student(StudentTimeout(message), "timeout", message, type="Timeout")
+
     def _next_answer(self, worker: Worker, key: str, since: float) -> tuple[dict, list[bytes]]:
-        """The worker's next answer for `key`, within the call's own timeout and what is left of the test's
-        budget; a worker that times out or fails is killed, the error saying which."""
+        """The worker's next answer for `key`; a timeout or a failure is raised as the student's error, and a
+        call that timed out on its own limit (not the test's budget) is not made again."""
         __tracebackhide__ = True
-        timeout = min(self.timeout_for(key), self.test_budget - self.test_used)
         try:
-            return worker.answer(timeout)
-        except TimeoutError:
-            self.test_used += time.monotonic() - since
-            self._replace(worker)
-            if timeout >= self.timeout_for(key):  # its own limit, not the test's budget
+            return self._await(worker, key, since)
+        except _NoAnswer as failure:
+            if failure.kind == "crash":
+                said = f"the process running your code failed during {key}: {failure.why}"
+                self._incident("crash", key, said)
+                error = _for_student(StudentCodeError(f"{said}\n{self.worker_output()}"), "crash", said, type="Crash")
+            elif failure.budget:
+                error = self._budget_spent(f" during {key}")
+                self._incident("timeout", key, str(error))
+            else:
                 self.timed_out[key] = self.current_test
                 message = (
-                    f"{key} did not return within {timeout:.3g} s (an infinite loop?); "
+                    f"{key} did not return within {failure.seconds:.3g} s (an infinite loop?); "
                     "it is not called again in this grading run"
                 )
-            else:
-                message = f"this test used up its {self.test_budget:g} s for calls into your code during {key}"
-            self._incident("timeout", key, message)
-            raise _for_student(StudentTimeout(message), "timeout", message, type="Timeout") from None
-        except (wire.WireError, OSError) as error:
-            why = self._failure(worker, error)
-            self.test_used += time.monotonic() - since
-            self._replace(worker)
-            said = f"the process running your code failed during {key}: {why}"
-            self._incident("crash", key, said)
-            raise _for_student(
-                StudentCodeError(f"{said}\n{self.worker_output()}"), "crash", said, type="Crash"
-            ) from None
-        except BaseException:
-            # Interrupted mid-request (a signal, an alarm): its answer may still come,
-            # and must never be read as the answer to the next request.
-            worker.kill()
-            raise
+                self._incident("timeout", key, message)
+                error = _for_student(StudentTimeout(message), "timeout", message, type="Timeout")
+        raise error from None
 
-    def _answer(self, key: str, reply: dict, raw: list[bytes], originals: dict, paths: dict):
-        decoder = wire.Decoder(raw, self._decode_object, originals)
+    def _echo(self, reply: dict) -> None:
+        """Print here what the call printed there."""
         for stream, text in ((sys.stdout, reply.get("stdout")), (sys.stderr, reply.get("stderr"))):
             if isinstance(text, str) and text:
                 stream.write(text)
+
+    def _answer(self, key: str, reply: dict, raw: list[bytes], originals: dict, paths: dict):
+        decoder = wire.Decoder(raw, self._decode_object, originals)
+        self._echo(reply)
         if not reply.get("ok"):
             raise self._error(key, reply.get("error"), decoder)  # the student's own error, as raised there
         try:

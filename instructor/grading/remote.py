@@ -113,6 +113,7 @@ def remote_module(student_code: types.ModuleType, boundary: Boundary) -> types.M
     module.STUDENT_API, module.HELPERS = student_code.STUDENT_API, student_code.HELPERS
     classes: dict[str, type] = {}
     boundary.modules = {name: module_name for name, (module_name, _, _) in student_code.STUDENT_API.items()}
+    boundary.module_order = list(dict.fromkeys(boundary.modules.values()))
     for name, (_, kind, base) in student_code.STUDENT_API.items():
         if kind == "function":
             setattr(module, name, RemoteFunction(boundary, name))

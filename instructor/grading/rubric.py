@@ -433,10 +433,9 @@ NAMED_BY_TESTS = (
     ),
     ("predict-not-labels", "LinearClassifier.predict", HC + "test_predict_labels", PREDICT_SAYS),
 )
-# Errors a failing test's message shows when a graded file does not import; and what the boundary
-# says of a file whose import ends the process running it (instructor/grading/boundary.py).
+# Errors a failing test's message shows when a graded file does not import ("ImportError:" also
+# ends the boundary's StudentImportError, raised for a file whose import ends the process running it).
 IMPORT_ERRORS = ("SyntaxError", "IndentationError", "TabError", "ImportError", "ModuleNotFoundError")
-IMPORT_ENDS_THE_PROCESS = "cannot be imported (importing it"
 GRADED_FILES = (SOFTMAX, LINEAR)
 
 
@@ -447,7 +446,7 @@ def named_by_test(test_id: str, message: str) -> list[tuple[str, str]]:
         for code, where, pattern, says in NAMED_BY_TESTS
         if matches(test_id, pattern) and any(word in message for word in says)
     ]
-    if any(f"{error}:" in message for error in IMPORT_ERRORS) or IMPORT_ENDS_THE_PROCESS in message:
+    if any(f"{error}:" in message for error in IMPORT_ERRORS):
         files = [path for path in GRADED_FILES if path in message or path.rsplit("/", 1)[-1] in message]
         found += [("does-not-import", path) for path in files[:1]]
     return found

@@ -33,6 +33,7 @@ TEXT_LIMIT = 4000  # characters of one student view (the end is kept: the error 
 RENAMED = {
     "instructor.grading.boundary.StudentCodeError: ": "",
     "instructor.grading.boundary.StudentTimeout: ": "Timeout: ",
+    "instructor.grading.boundary.StudentImportError: ": "ImportError: ",
 }
 
 
