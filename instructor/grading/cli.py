@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -241,9 +242,9 @@ def collect(paths: list[Path], graded_files: list[str], one_each: bool) -> tuple
     for path, name in zip(singles, display_names(singles) if singles else []):
         entries.append(Entry(Student(name, key=json_name(name).removesuffix(".json")), path, name))
     assign_keys([e.student for e in entries])
-    labels = [e.student.label for e in entries]
+    labels = Counter(e.student.label for e in entries)
     for entry in entries:  # two students the export names alike: the key tells them apart
-        if labels.count(entry.student.label) > 1:
+        if labels[entry.student.label] > 1:
             entry.student.name = f"{entry.student.name} [{entry.student.key}]"
     return entries, problems, unclaimed
 

@@ -137,9 +137,7 @@ class Recorder:
                 result = function(*args, **kwargs)  # an error leaves the call unclean: not explained ...
             except ValueError as error:
                 # ... except writing into an input passed read-only: that is the mutation itself.
-                call.wrote_read_only = "read-only" in str(error) and any(
-                    isinstance(a, np.ndarray) and not a.flags.writeable for a in _raw_inputs(args, kwargs)[:3]
-                )
+                call.wrote_read_only = _wrote_read_only(error, args, kwargs)
                 raise
             recorder.after(call, args, kwargs, result)
             return result
@@ -152,11 +150,8 @@ class Recorder:
                 results = function.many(calls)
             except ValueError as error:
                 index = getattr(error, "call_index", None)
-                if index is not None and "read-only" in str(error):
-                    args = calls[index]
-                    made[index].wrote_read_only = any(
-                        isinstance(a, np.ndarray) and not a.flags.writeable for a in _raw_inputs(args, {})[:3]
-                    )
+                if index is not None:
+                    made[index].wrote_read_only = _wrote_read_only(error, tuple(calls[index]), {})
                 raise
             for call, args, result in zip(made, calls, results):
                 recorder.after(call, tuple(args), {}, result)
@@ -207,6 +202,13 @@ class Recorder:
     def not_computed(self) -> str:
         """Why this test's loss-pair calls did not compute the cross-entropy, or "" when they did (or made none)."""
         return not_computed(self.calls)
+
+
+def _wrote_read_only(error: ValueError, args: tuple, kwargs: dict) -> bool:
+    """The call raised NumPy's "read-only" error and was passed a read-only W, X or y: it wrote into an input."""
+    return "read-only" in str(error) and any(
+        isinstance(a, np.ndarray) and not a.flags.writeable for a in _raw_inputs(args, kwargs)[:3]
+    )
 
 
 def _raw_inputs(args: tuple, kwargs: dict) -> tuple:
